@@ -1,0 +1,90 @@
+"""`owl serve`: run the server on the embedded defaults."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from owl.config import DEFAULT_DATA_DIR, DEFAULT_DEV_ACCOUNT, DEFAULT_HOST, DEFAULT_PORT, Settings
+from owl.errors import DataDirLockedError
+from owl.server.app import build_app
+from owl.server.state import open_state
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind.")] = DEFAULT_HOST,
+    port: Annotated[int, typer.Option(help="TCP port for every service.")] = DEFAULT_PORT,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="Directory holding all state.")
+    ] = Path(DEFAULT_DATA_DIR),
+    dev: Annotated[
+        bool, typer.Option("--dev", help="Accept any credentials (local development only).")
+    ] = False,
+    dev_account_id: Annotated[
+        str, typer.Option("--dev-account-id", help="Account id of every request in --dev mode.")
+    ] = DEFAULT_DEV_ACCOUNT,
+    log_level: Annotated[str, typer.Option(help="Level of owl's own log.")] = "info",
+) -> None:
+    """Start owl: CloudWatch Logs API, /health and /metrics on one port."""
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        dev=dev or None,
+        dev_account_id=dev_account_id,
+        log_level=log_level,
+    )
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    log = logging.getLogger("owl.server")
+    try:
+        state = open_state(settings)
+    except DataDirLockedError as e:
+        typer.echo(f"owl: {e.message}", err=True)
+        raise typer.Exit(2) from None
+    if settings.dev:
+        typer.echo(
+            "WARNING: --dev mode: every request is accepted without checking its signature, "
+            f"as account {settings.dev_account_id}. Never expose this server.",
+            err=True,
+        )
+    elif state.new_root_key is not None:
+        key = state.new_root_key
+        typer.echo(
+            "Created account "
+            f"{key.account_id} with its root access key (shown once; also in "
+            f"{settings.data_dir / 'credentials'}, mode 0600):\n"
+            f"  aws_access_key_id = {key.access_key_id}\n"
+            f"  aws_secret_access_key = {key.secret_access_key}",
+            err=True,
+        )
+    app = build_app(state)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+        lifespan="off",
+        server_header=False,
+    )
+    log.info(
+        "Listening host=%s port=%d data_dir=%s dev=%s",
+        settings.host,
+        settings.port,
+        settings.data_dir,
+        settings.dev,
+    )
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        state.close()
+        log.info("Stopped data_dir=%s", settings.data_dir)

@@ -1,0 +1,64 @@
+"""Settings: defaults, OWL_* environment variables and command-line flags; imports nothing from owl.
+
+Every setting is one row of SETTINGS so that the reference docs and the CLI help come from the
+same table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4588
+DEFAULT_DATA_DIR = "owl-data"
+DEFAULT_DEV_ACCOUNT = "000000000000"
+DEFAULT_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a server needs to start; each field can come from OWL_<NAME> in the environment."""
+
+    host: str = field(default=DEFAULT_HOST, metadata={"help": "Address to bind."})
+    port: int = field(default=DEFAULT_PORT, metadata={"help": "TCP port of every service."})
+    data_dir: Path = field(
+        default=Path(DEFAULT_DATA_DIR), metadata={"help": "Directory holding all state."}
+    )
+    dev: bool = field(
+        default=False,
+        metadata={"help": "Accept any credentials (local development only)."},
+    )
+    dev_account_id: str = field(
+        default=DEFAULT_DEV_ACCOUNT, metadata={"help": "Account id used in --dev mode."}
+    )
+    max_body_bytes: int = field(
+        default=8 * 1024 * 1024,
+        metadata={"help": "Largest request body accepted, in bytes."},
+    )
+    clock_skew_seconds: int = field(
+        default=900, metadata={"help": "Largest accepted difference of a request's date."}
+    )
+    log_level: str = field(default="info", metadata={"help": "Level of owl's own log."})
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Defaults, then OWL_* variables, then explicit overrides that are not None."""
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = os.environ.get(f"OWL_{f.name.upper()}")
+            if raw is not None:
+                values[f.name] = _coerce(f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if "data_dir" in values:
+            values["data_dir"] = Path(str(values["data_dir"]))
+        return cls(**values)  # type: ignore[arg-type]
+
+
+def _coerce(type_name: object, raw: str) -> object:
+    if type_name in ("int", int):
+        return int(raw)
+    if type_name in ("bool", bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return raw

@@ -1,0 +1,136 @@
+"""The catalog database: its tables (SQLAlchemy Core), its engine, and its migrations.
+
+SQLite in the data directory on one machine; the same tables run on PostgreSQL for several
+nodes. Schema changes go through Alembic revisions in ``migrations/``; ``open_catalog`` upgrades
+to the newest revision before anything reads.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+metadata = sa.MetaData()
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)
+
+access_keys = sa.Table(
+    "access_keys",
+    metadata,
+    sa.Column("access_key_id", sa.String(128), primary_key=True),
+    sa.Column("secret_access_key", sa.String(128), nullable=False),
+    sa.Column(
+        "account_id",
+        sa.String(12),
+        sa.ForeignKey("accounts.account_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("is_root", sa.Boolean, nullable=False, default=False),
+)
+
+log_groups = sa.Table(
+    "log_groups",
+    metadata,
+    # The incarnation id: AUTOINCREMENT never reuses an id, so a re-created name starts empty.
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("retention_days", sa.Integer, nullable=True),
+    sa.Column("kms_key_id", sa.String(256), nullable=True),
+    sa.Column("log_group_class", sa.String(32), nullable=False),
+    sa.Column("deletion_protection", sa.Boolean, nullable=False, default=False),
+    sa.UniqueConstraint("account_id", "region", "name", name="uq_log_groups_name"),
+    sqlite_autoincrement=True,
+)
+
+log_streams = sa.Table(
+    "log_streams",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "group_id", sa.Integer, sa.ForeignKey("log_groups.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("first_event_ms", sa.BigInteger, nullable=True),
+    sa.Column("last_event_ms", sa.BigInteger, nullable=True),
+    sa.Column("last_ingestion_ms", sa.BigInteger, nullable=True),
+    sa.UniqueConstraint("group_id", "name", name="uq_log_streams_name"),
+    sqlite_autoincrement=True,
+)
+
+log_group_tags = sa.Table(
+    "log_group_tags",
+    metadata,
+    sa.Column(
+        "group_id",
+        sa.Integer,
+        sa.ForeignKey("log_groups.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("key", sa.String(128), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+server_secrets = sa.Table(
+    "server_secrets",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.LargeBinary, nullable=False),
+)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA busy_timeout=5000")
+    cur.close()
+
+
+def catalog_path(data_dir: Path) -> Path:
+    return data_dir / "catalog.db"
+
+
+def open_catalog(data_dir: Path) -> sa.Engine:
+    """Open (creating and migrating as needed) the catalog of `data_dir`.
+
+    The file holds secret keys, so it and the directory are readable by the owner only.
+    """
+    data_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(data_dir, 0o700)
+    path = catalog_path(data_dir)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    os.chmod(path, 0o600)
+    engine = sa.create_engine(f"sqlite+pysqlite:///{path}")
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    upgrade(engine)
+    for sidecar in (path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if sidecar.exists():
+            os.chmod(sidecar, 0o600)
+    return engine
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Bring the schema to the newest Alembic revision."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")

@@ -1,0 +1,64 @@
+"""Plain dataclasses the catalog hands out; Python names, no wire spelling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Where a request acts: an account in a region. Everything in the catalog lives in one."""
+
+    account_id: str
+    region: str
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:{PARTITION}:{service}:{self.region}:{self.account_id}:{resource}"
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    id: int
+    scope: Scope
+    name: str
+    created_ms: int
+    retention_days: int | None
+    kms_key_id: str | None
+    log_group_class: str
+    deletion_protection: bool
+
+    @property
+    def arn(self) -> str:
+        """The form without the trailing ``:*`` (tagging APIs, logGroupIdentifier)."""
+        return self.scope.arn("logs", f"log-group:{self.name}")
+
+    @property
+    def arn_with_star(self) -> str:
+        """The form DescribeLogGroups returns as ``arn``."""
+        return self.arn + ":*"
+
+
+@dataclass(frozen=True)
+class LogStream:
+    id: int
+    group: LogGroup
+    name: str
+    created_ms: int
+    first_event_ms: int | None
+    last_event_ms: int | None
+    last_ingestion_ms: int | None
+
+    @property
+    def arn(self) -> str:
+        return self.group.scope.arn("logs", f"log-group:{self.group.name}:log-stream:{self.name}")
+
+
+@dataclass(frozen=True)
+class AccessKey:
+    access_key_id: str
+    secret_access_key: str
+    account_id: str
+    created_ms: int
+    is_root: bool

@@ -1,0 +1,1 @@
+"""The wire: AWS protocols in, (service, operation, params) out; knows botocore, not the domain."""

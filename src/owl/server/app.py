@@ -1,0 +1,205 @@
+"""The ASGI application: one port, every JSON service, /health and /metrics.
+
+A request goes: body (size-limited) → X-Amz-Target → SigV4 → operation lookup → JSON decode →
+model validation → handler (in a worker thread) → JSON result or AWS-shaped error. Nothing a
+client sends can raise out of here: unexpected failures become InternalFailure with a request
+id, and the traceback goes to owl's log, never to the client.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from owl.config import DEFAULT_REGION
+from owl.domain.models import Scope
+from owl.errors import OwlError
+from owl.protocol import awsjson, sigv4
+from owl.protocol.errors import AwsError, internal, not_implemented, too_large, unknown_operation
+from owl.protocol.model import service_model, spec_of
+from owl.protocol.validate import ValidationFailed, validate
+from owl.server.state import ServerState
+from owl.services.base import Call, Service
+from owl.services.logs import LOGS
+
+log = logging.getLogger("owl.server")
+
+SERVICES: tuple[Service, ...] = (LOGS,)
+
+
+class Metrics:
+    """owl's own Prometheus metrics, in a registry of the app (not the global one)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "owl_requests",
+            "Requests by service, operation and outcome.",
+            ["service", "operation", "code"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "owl_request_seconds",
+            "Request latency by service and operation.",
+            ["service", "operation"],
+            registry=self.registry,
+        )
+
+
+class Gateway:
+    """The request pipeline of the JSON services."""
+
+    def __init__(self, state: ServerState) -> None:
+        self.state = state
+        self.settings = state.settings
+        self.by_prefix = {spec_of(s.name).target_prefix: s for s in SERVICES}
+        self.metrics = Metrics()
+
+    async def handle(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        started = time.perf_counter()
+        service_name, operation = "unknown", "unknown"
+        json_version = "1.1"
+        try:
+            body = await self._read_body(request)
+            prefix, operation = awsjson.split_target(request.headers.get("x-amz-target"))
+            service = self.by_prefix.get(prefix)
+            if service is None:
+                raise unknown_operation()
+            service_name = service.name
+            spec = spec_of(service.name)
+            json_version = spec.json_version
+            principal = self._authenticate(request, body)
+            if operation not in service_model(service.name).operation_names:
+                operation = "unknown"
+                raise unknown_operation()
+            handler = service.operations.get(operation)
+            if handler is None:
+                raise not_implemented(spec.name, operation)
+            params = awsjson.decode_body(body)
+            check = service.pre_validate.get(operation)
+            if check is not None:
+                check(params)
+            try:
+                validate(service.name, operation, params)
+            except ValidationFailed as failed:
+                raise AwsError(service.validation_code, failed.summary()) from None
+            call = Call(
+                scope=Scope(principal.account_id, principal.region),
+                access_key_id=principal.access_key_id,
+                request_id=request_id,
+                backends=self.state.backends,
+            )
+            try:
+                result = await run_in_threadpool(handler, call, params)
+            except OwlError as e:
+                raise service.translate(e) from None
+            self._count(service_name, operation, "200", started)
+            return Response(
+                awsjson.encode_result(result),
+                200,
+                headers={
+                    "content-type": awsjson.content_type(json_version),
+                    "x-amzn-requestid": request_id,
+                },
+            )
+        except AwsError as error:
+            return self._error(error, request_id, json_version, service_name, operation, started)
+        except Exception:
+            log.exception(
+                "Request failed unexpectedly request_id=%s service=%s operation=%s",
+                request_id,
+                service_name,
+                operation,
+            )
+            return self._error(
+                internal(request_id), request_id, json_version, service_name, operation, started
+            )
+
+    async def _read_body(self, request: Request) -> bytes:
+        limit = self.settings.max_body_bytes
+        declared = request.headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            raise too_large(limit)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _authenticate(self, request: Request, body: bytes) -> sigv4.Principal:
+        headers = list(request.headers.items())
+        if self.settings.dev:
+            return sigv4.unverified_principal(headers, self.settings.dev_account_id, DEFAULT_REGION)
+        return sigv4.verify(
+            method=request.method,
+            url=str(request.url),
+            headers=headers,
+            body=body,
+            secret_of=self.state.backends.accounts.secret_of,
+            now=dt.datetime.now(dt.UTC),
+            skew_s=self.settings.clock_skew_seconds,
+        )
+
+    def _count(self, service: str, operation: str, code: str, started: float) -> None:
+        self.metrics.requests.labels(service, operation, code).inc()
+        self.metrics.latency.labels(service, operation).observe(time.perf_counter() - started)
+
+    def _error(
+        self,
+        error: AwsError,
+        request_id: str,
+        json_version: str,
+        service: str,
+        operation: str,
+        started: float,
+    ) -> Response:
+        self._count(service, operation, error.code, started)
+        return Response(
+            error.json_body(),
+            error.status,
+            headers=awsjson.error_headers(error, request_id, json_version),
+        )
+
+
+def build_app(state: ServerState) -> Starlette:
+    gateway = Gateway(state)
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def metrics(_: Request) -> Response:
+        return Response(
+            generate_latest(gateway.metrics.registry), headers={"content-type": CONTENT_TYPE_LATEST}
+        )
+
+    handler: Callable[[Request], Awaitable[Response]] = gateway.handle
+    routes: list[Any] = [
+        Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
+        Route("/{path:path}", handler, methods=["POST"]),
+    ]
+    app = Starlette(routes=routes)
+    app.state.owl = state
+    app.state.gateway = gateway
+    return app

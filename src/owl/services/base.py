@@ -1,0 +1,64 @@
+"""What every service shares: the call context, the handler type and the operation registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from owl.domain.accounts import Accounts
+from owl.domain.clock import Clock
+from owl.domain.groups import LogGroups
+from owl.domain.models import Scope
+from owl.domain.streams import LogStreams
+from owl.errors import OwlError
+from owl.protocol.errors import AwsError
+
+Params = dict[str, Any]
+Result = dict[str, Any] | None
+
+
+@dataclass
+class Backends:
+    """The domain objects a server holds for the life of the process."""
+
+    accounts: Accounts
+    groups: LogGroups
+    streams: LogStreams
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class Call:
+    """One authenticated request as the handlers see it."""
+
+    scope: Scope
+    access_key_id: str
+    request_id: str
+    backends: Backends
+
+
+Handler = Callable[[Call, Params], Result]
+
+
+@dataclass
+class Service:
+    """A service's operations plus the table that turns domain errors into AWS errors."""
+
+    name: str
+    validation_code: str
+    translate: Callable[[OwlError], AwsError]
+    operations: dict[str, Handler] = field(default_factory=dict)
+    # Checks that AWS runs before its generic model validation (with their own messages).
+    pre_validate: dict[str, Callable[[Params], None]] = field(default_factory=dict)
+
+    def operation(self, name: str) -> Callable[[Handler], Handler]:
+        """Register `fn` as the handler of AWS operation `name`."""
+
+        def register(fn: Handler) -> Handler:
+            if name in self.operations:
+                raise RuntimeError(f"{self.name}.{name} registered twice")
+            self.operations[name] = fn
+            return fn
+
+        return register

@@ -1,0 +1,11 @@
+"""CloudWatch Logs (Logs_20140328): the operations owl implements, registered on LOGS."""
+
+from __future__ import annotations
+
+from owl.services.base import Service
+from owl.services.logs.errors import translate
+
+LOGS = Service(name="logs", validation_code="InvalidParameterException", translate=translate)
+
+# Importing the modules registers their handlers.
+from owl.services.logs import groups, streams, tags  # noqa: E402,F401
