@@ -41,6 +41,17 @@ class Settings:
         default=900, metadata={"help": "Largest accepted difference of a request's date."}
     )
     log_level: str = field(default="info", metadata={"help": "Level of owl's own log."})
+    fsync: bool = field(
+        default=True, metadata={"help": "fsync the write-ahead log before acknowledging."}
+    )
+    test_hooks: bool = field(
+        default=False,
+        metadata={"help": "Serve /_owl/flush and /_owl/faults (tests and benchmarks only)."},
+    )
+    flush_age_s: float = field(
+        default=300.0,
+        metadata={"help": "Flush a group's memtable once its oldest event is this old."},
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -59,6 +70,8 @@ class Settings:
 def _coerce(type_name: object, raw: str) -> object:
     if type_name in ("int", int):
         return int(raw)
+    if type_name in ("float", float):
+        return float(raw)
     if type_name in ("bool", bool):
         return raw.strip().lower() in ("1", "true", "yes", "on")
     return raw

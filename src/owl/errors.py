@@ -7,7 +7,9 @@
     ├── LimitExceededError     a quota is full (LimitExceededException)
     ├── ConflictError          the state forbids the change (OperationAbortedException, …)
     ├── AccessDeniedError      the caller may not (AccessDeniedException)
-    └── TooManyTagsError       a resource would carry more than 50 tags
+    ├── TooManyTagsError       a resource would carry more than 50 tags
+    ├── ThrottledError         over a budget for now; retry later (ThrottlingException)
+    └── UnavailableError       cannot serve safely now (ServiceUnavailableException)
 
 Errors carry a stable snake_case ``reason`` and a human message, never an HTTP status: the
 service layer maps them to AWS codes in one table (services/logs/errors.py).
@@ -55,6 +57,14 @@ class AccessDeniedError(OwlError):
 
 class TooManyTagsError(OwlError):
     reason = "too_many_tags"
+
+
+class ThrottledError(OwlError):
+    reason = "throttled"
+
+
+class UnavailableError(OwlError):
+    reason = "unavailable"
 
 
 class DataDirLockedError(OwlError):

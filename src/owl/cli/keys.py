@@ -50,7 +50,9 @@ def create(
             if not existing:
                 typer.echo("owl: no account yet; use --new-account.", err=True)
                 raise typer.Exit(2)
-            account = existing[0].account_id
+            # The oldest key's account (the one made at first start); list_keys sorts by
+            # account id, which is random, not by age.
+            account = min(existing, key=lambda k: k.created_ms).account_id
         try:
             key = accounts.create_key(account)
         except NotFoundError as e:

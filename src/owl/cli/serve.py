@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -29,6 +31,13 @@ def serve(
         str, typer.Option("--dev-account-id", help="Account id of every request in --dev mode.")
     ] = DEFAULT_DEV_ACCOUNT,
     log_level: Annotated[str, typer.Option(help="Level of owl's own log.")] = "info",
+    fsync: Annotated[
+        bool, typer.Option(help="fsync the write-ahead log before acknowledging writes.")
+    ] = True,
+    test_hooks: Annotated[
+        bool,
+        typer.Option("--test-hooks", hidden=True, help="Serve /_owl/flush and /_owl/faults."),
+    ] = False,
 ) -> None:
     """Start owl: CloudWatch Logs API, /health and /metrics on one port."""
     settings = Settings.from_env(
@@ -38,6 +47,8 @@ def serve(
         dev=dev or None,
         dev_account_id=dev_account_id,
         log_level=log_level,
+        fsync=fsync,
+        test_hooks=test_hooks or None,
     )
     logging.basicConfig(
         level=settings.log_level.upper(),
@@ -83,8 +94,19 @@ def serve(
         settings.data_dir,
         settings.dev,
     )
+    server = uvicorn.Server(config)
+
+    def stop(signum: int, _frame: FrameType | None) -> None:
+        # uvicorn re-raises the signal that stopped it once it has shut down; with this handler
+        # in place (it restores it), that ends here, and the process closes its state and exits
+        # 0 instead of dying of SIGTERM before `state.close()`.
+        log.info("Stopping signal=%s", signal.Signals(signum).name)
+        server.should_exit = True
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, stop)
     try:
-        uvicorn.Server(config).run()
+        server.run()
     finally:
         state.close()
         log.info("Stopped data_dir=%s", settings.data_dir)

@@ -68,9 +68,14 @@ class LogGroups:
         self._signer = signer
         self._clock = clock or SystemClock()
         self._delete_listeners: list[Callable[[LogGroup], None]] = []
+        self._change_listeners: list[Callable[[], None]] = []
 
     def on_delete(self, listener: Callable[[LogGroup], None]) -> None:
         self._delete_listeners.append(listener)
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Called after any group setting changes (caches of groups drop their entries)."""
+        self._change_listeners.append(listener)
 
     # -- create / find / delete -------------------------------------------------------------
 
@@ -156,15 +161,19 @@ class LogGroups:
             conn.execute(log_groups.delete().where(log_groups.c.id == group.id))
         for listener in self._delete_listeners:
             listener(group)
+        for change in self._change_listeners:
+            change()
 
     # -- settings --------------------------------------------------------------------------
 
     def _update(self, group: LogGroup, **values: object) -> None:
         with self._engine.begin() as conn:
             conn.execute(log_groups.update().where(log_groups.c.id == group.id).values(**values))
+        for listener in self._change_listeners:
+            listener()
 
     def put_retention(self, scope: Scope, name: str, days: int) -> None:
-        group = self.get(scope, name)
+        # The value is checked first: it is a validation error, found before any lookup.
         if days not in RETENTION_DAYS:
             raise InvalidInputError(
                 f"1 validation error detected: Value '{days}' at 'retentionInDays' "
@@ -172,7 +181,7 @@ class LogGroups:
                 f"Member must satisfy enum value set: [{', '.join(map(str, RETENTION_DAYS))}]",
                 reason="invalid_retention",
             )
-        self._update(group, retention_days=days)
+        self._update(self.get(scope, name), retention_days=days)
 
     def delete_retention(self, scope: Scope, name: str) -> None:
         self._update(self.get(scope, name), retention_days=None)

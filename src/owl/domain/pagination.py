@@ -55,6 +55,10 @@ class TokenSigner:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         except (ValueError, TypeError):
             raise _invalid() from None
+        # The decoder skips characters outside the alphabet and ignores the spare bits of the
+        # last one, so only the exact text encode() produces is taken.
+        if base64.urlsafe_b64encode(raw).decode().rstrip("=") != token:
+            raise _invalid()
         mac, body = raw[:_MAC_BYTES], raw[_MAC_BYTES:]
         if len(mac) != _MAC_BYTES or not hmac.compare_digest(mac, self._mac(purpose, scope, body)):
             raise _invalid()

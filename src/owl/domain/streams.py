@@ -133,3 +133,36 @@ class LogStreams:
                 ]
             token = self._signer.encode(purpose, token_scope, key)
         return StreamPage(streams, token)
+
+    # -- event statistics (kept by the store in memory, persisted here in batches) ---------
+
+    def save_stats(self, stats: dict[int, tuple[int, int, int]]) -> None:
+        """Persist (first, last, last ingestion) per stream id in one transaction."""
+        if not stats:
+            return
+        c = log_streams.c
+        first, last, ingest = sa.bindparam("first"), sa.bindparam("last"), sa.bindparam("ingest")
+        stmt = (
+            log_streams.update()
+            .where(c.id == sa.bindparam("sid"))
+            .values(
+                first_event_ms=sa.func.min(sa.func.coalesce(c.first_event_ms, first), first),
+                last_event_ms=sa.func.max(sa.func.coalesce(c.last_event_ms, last), last),
+                last_ingestion_ms=sa.func.max(
+                    sa.func.coalesce(c.last_ingestion_ms, ingest), ingest
+                ),
+            )
+        )
+        rows = [{"sid": k, "first": f, "last": la, "ingest": i} for k, (f, la, i) in stats.items()]
+        with self._engine.begin() as conn:
+            conn.execute(stmt, rows)
+
+    def load_stats(self) -> dict[int, tuple[int, int, int]]:
+        c = log_streams.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.id, c.first_event_ms, c.last_event_ms, c.last_ingestion_ms).where(
+                    c.last_event_ms.is_not(None)
+                )
+            ).all()
+        return {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}

@@ -30,7 +30,8 @@ def decode_body(body: bytes) -> dict[str, Any]:
     if isinstance(value, list):
         raise serialization("Start of list found where not expected")
     if not isinstance(value, dict):
-        raise serialization("Expected a JSON object.")
+        # `null`, a string or a number: AWS answers with the bare code, as for broken JSON.
+        raise serialization()
     return value
 
 

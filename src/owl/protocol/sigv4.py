@@ -8,12 +8,14 @@ looked up through a callable so that this module knows nothing of where keys liv
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import hmac
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
+from botocore.compat import HTTPHeaders
 from botocore.credentials import Credentials
 
 from owl.protocol.errors import AwsError
@@ -69,22 +71,29 @@ def bad_signature() -> AwsError:
 
 def parse_authorization(header: str) -> SignedScope:
     """Split `AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`."""
-    algorithm, _, rest = header.strip().partition(" ")
+    raw = header.strip()
+    algorithm, _, rest = raw.partition(" ")
     if algorithm != ALGORITHM:
         raise incomplete(f"Unsupported AWS 'algorithm': '{algorithm}'.")
     parts: dict[str, str] = {}
     for item in rest.split(","):
-        key, sep, value = item.strip().partition("=")
-        if sep:
-            parts[key] = value
-    missing = [k for k in ("Credential", "SignedHeaders", "Signature") if k not in parts]
+        token = item.strip()
+        if not token:
+            continue
+        key, sep, value = token.partition("=")
+        if not sep:
+            raise incomplete(
+                f"'{token}' not a valid key=value pair (missing equal-sign) in Authorization "
+                f"header: '{raw[:256]}'."
+            )
+        parts[key] = value
+    missing = [k for k in ("Credential", "Signature", "SignedHeaders") if not parts.get(k)]
     if missing:
-        raise incomplete(
-            f"Authorization header requires '{missing[0]}' parameter. "
-            f"Authorization={header.strip()[:256]}"
-        )
+        # AWS writes one sentence per missing part, then echoes the header.
+        sentences = " ".join(f"Authorization header requires '{k}' parameter." for k in missing)
+        raise incomplete(f"{sentences} Authorization={raw[:256]}")
     scope = parts["Credential"].split("/")
-    if len(scope) != 5 or scope[4] != "aws4_request" or not scope[0]:
+    if len(scope) != 5 or scope[4] != "aws4_request" or not all(scope):
         raise incomplete(f"Credential should be scoped correctly: '{parts['Credential']}'.")
     akid, date, region, service, _ = scope
     return SignedScope(
@@ -127,6 +136,27 @@ def check_date(amz_date: str | None, scope: SignedScope, now: dt.datetime, skew_
         )
 
 
+class _ClaimedHeadersSigV4(SigV4Auth):  # type: ignore[misc]
+    """botocore's signer, but over exactly the headers the client says it signed.
+
+    botocore leaves out headers such as User-Agent and Expect when *it* signs; other SDKs
+    (Java v1, for one) sign them, and the server must rebuild whatever the client chose.
+    """
+
+    def __init__(
+        self, credentials: Credentials, service: str, region: str, names: set[str]
+    ) -> None:
+        super().__init__(credentials, service, region)
+        self._names = names
+
+    def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
+        header_map = HTTPHeaders()
+        for name, value in request.headers.items():
+            if name.lower() in self._names:
+                header_map[name.lower()] = value
+        return header_map
+
+
 def expected_signature(
     scope: SignedScope,
     secret: str,
@@ -139,14 +169,17 @@ def expected_signature(
 ) -> str:
     """The signature botocore would compute for this request with this secret."""
     wanted = set(scope.signed_headers)
-    signed: list[tuple[str, str]] = [(k, v) for k, v in headers if k.lower() in wanted]
     request = AWSRequest(method=method, url=url, data=body)
-    for key, value in signed:
-        request.headers.add_header(key.lower(), value)
+    for key, value in headers:
+        if key.lower() in wanted:
+            request.headers.add_header(key.lower(), value)
     request.context["timestamp"] = amz_date
-    signer = SigV4Auth(Credentials(scope.access_key_id, secret), scope.service, scope.region)
+    signer = _ClaimedHeadersSigV4(
+        Credentials(scope.access_key_id, secret), scope.service, scope.region, wanted
+    )
     canonical = signer.canonical_request(request)
-    return signer.signature(signer.string_to_sign(request, canonical), request)
+    signature: str = signer.signature(signer.string_to_sign(request, canonical), request)
+    return signature
 
 
 def verify(
@@ -174,10 +207,19 @@ def verify(
     if found is None:
         raise unrecognized()
     secret, account_id = found
+    # botocore takes a X-Amz-Content-SHA256 header as the payload hash without hashing the
+    # body; a body changed after signing must not pass on the strength of that header.
+    claimed_hash = lowered.get("x-amz-content-sha256")
+    if (
+        "x-amz-content-sha256" in scope.signed_headers
+        and claimed_hash != hashlib.sha256(body).hexdigest()
+    ):
+        raise bad_signature()
     want = expected_signature(
         scope, secret, method=method, url=url, headers=headers, body=body, amz_date=amz_date
     )
-    if not hmac.compare_digest(want, scope.signature):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a TypeError, a 500).
+    if not hmac.compare_digest(want.encode(), scope.signature.encode()):
         raise bad_signature()
     return Principal(account_id=account_id, access_key_id=scope.access_key_id, region=scope.region)
 

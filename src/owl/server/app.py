@@ -79,28 +79,20 @@ class Gateway:
         json_version = "1.1"
         try:
             body = await self._read_body(request)
-            prefix, operation = awsjson.split_target(request.headers.get("x-amz-target"))
+            prefix, target_operation = awsjson.split_target(request.headers.get("x-amz-target"))
             service = self.by_prefix.get(prefix)
             if service is None:
                 raise unknown_operation()
             service_name = service.name
             spec = spec_of(service.name)
             json_version = spec.json_version
+            # Metric labels come from the model only: a client-chosen name would let anyone,
+            # even unauthenticated, grow /metrics without bound.
+            if target_operation in service_model(service.name).operation_names:
+                operation = target_operation
             principal = self._authenticate(request, body)
-            if operation not in service_model(service.name).operation_names:
-                operation = "unknown"
+            if operation == "unknown":
                 raise unknown_operation()
-            handler = service.operations.get(operation)
-            if handler is None:
-                raise not_implemented(spec.name, operation)
-            params = awsjson.decode_body(body)
-            check = service.pre_validate.get(operation)
-            if check is not None:
-                check(params)
-            try:
-                validate(service.name, operation, params)
-            except ValidationFailed as failed:
-                raise AwsError(service.validation_code, failed.summary()) from None
             call = Call(
                 scope=Scope(principal.account_id, principal.region),
                 access_key_id=principal.access_key_id,
@@ -108,7 +100,7 @@ class Gateway:
                 backends=self.state.backends,
             )
             try:
-                result = await run_in_threadpool(handler, call, params)
+                result = await self._dispatch(service, spec.name, operation, call, body)
             except OwlError as e:
                 raise service.translate(e) from None
             self._count(service_name, operation, "200", started)
@@ -132,6 +124,31 @@ class Gateway:
             return self._error(
                 internal(request_id), request_id, json_version, service_name, operation, started
             )
+
+    async def _dispatch(
+        self, service: Service, spec_name: str, operation: str, call: Call, body: bytes
+    ) -> dict[str, Any] | None:
+        """Run the operation: hot ones on their raw body, the rest after model validation."""
+        raw = service.raw_operations.get(operation)
+        if raw is not None:
+            return await raw(call, body)
+        handler = service.operations.get(operation)
+        if handler is None:
+            raise not_implemented(spec_name, operation)
+        params = awsjson.decode_body(body)
+        # A value of the wrong JSON type fails first (validate raises it at once), then the
+        # service's own early checks, then the collected model constraints.
+        failed: ValidationFailed | None = None
+        try:
+            validate(service.name, operation, params)
+        except ValidationFailed as e:
+            failed = e
+        check = service.pre_validate.get(operation)
+        if check is not None:
+            check(params)
+        if failed is not None:
+            raise AwsError(service.validation_code, failed.summary())
+        return await run_in_threadpool(handler, call, params)
 
     async def _read_body(self, request: Request) -> bytes:
         limit = self.settings.max_body_bytes
@@ -193,12 +210,29 @@ def build_app(state: ServerState) -> Starlette:
             generate_latest(gateway.metrics.registry), headers={"content-type": CONTENT_TYPE_LATEST}
         )
 
+    async def flush(_: Request) -> Response:
+        await run_in_threadpool(state.backends.store.flush)
+        await run_in_threadpool(state.sync_stream_stats)
+        return JSONResponse({"segments": state.backends.store.segment_count()})
+
+    async def faults(request: Request) -> Response:
+        body = await request.json()
+        state.faults.set(fsync_failures=body.get("fsync_failures"), disk_full=body.get("disk_full"))
+        return JSONResponse(
+            {"fsync_failures": state.faults.fsync_failures, "disk_full": state.faults.disk_full}
+        )
+
     handler: Callable[[Request], Awaitable[Response]] = gateway.handle
     routes: list[Any] = [
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),
-        Route("/{path:path}", handler, methods=["POST"]),
     ]
+    if state.settings.test_hooks:
+        routes += [
+            Route("/_owl/flush", flush, methods=["POST"]),
+            Route("/_owl/faults", faults, methods=["POST"]),
+        ]
+    routes.append(Route("/{path:path}", handler, methods=["POST"]))
     app = Starlette(routes=routes)
     app.state.owl = state
     app.state.gateway = gateway

@@ -1,10 +1,11 @@
-"""Opening a data directory: lock, catalog, secrets, first account; what a server holds."""
+"""Opening a data directory: lock, catalog, store, secrets, first account; what a server holds."""
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -13,14 +14,19 @@ from owl.config import Settings
 from owl.domain.accounts import Accounts
 from owl.domain.catalog import open_catalog
 from owl.domain.clock import Clock, SystemClock
+from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.models import AccessKey
 from owl.domain.pagination import TokenSigner, load_or_create_secret
 from owl.domain.streams import LogStreams
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
+from owl.store.engine import Store, StoreConfig, StreamStats
+from owl.store.faults import Faults
 
 log = logging.getLogger("owl.server")
+
+STATS_SYNC_S = 1.0
 
 
 @dataclass
@@ -30,20 +36,48 @@ class ServerState:
     backends: Backends
     lock: DataDirLock
     new_root_key: AccessKey | None
+    faults: Faults
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _sync_lock: threading.Lock = field(default_factory=threading.Lock)
+    _worker: threading.Thread | None = None
+
+    def start_workers(self) -> None:
+        self._worker = threading.Thread(target=self._sync_loop, name="owl-stats", daemon=True)
+        self._worker.start()
+
+    def sync_stream_stats(self) -> None:
+        """Persist the store's new per-stream statistics in the catalog, in one transaction."""
+        with self._sync_lock:
+            store = self.backends.store
+            dirty = store.take_dirty_stats()
+            if not dirty:
+                return
+            try:
+                self.backends.streams.save_stats(
+                    {k: (v.first_ts, v.last_ts, v.last_ingest) for k, v in dirty.items()}
+                )
+            except Exception:
+                store.mark_dirty(dirty)  # keep them for the next round
+                raise
+
+    def _sync_loop(self) -> None:
+        while not self._stop.wait(STATS_SYNC_S):
+            try:
+                self.sync_stream_stats()
+            except Exception:
+                log.exception("Saving stream statistics failed; will retry")
 
     def close(self) -> None:
-        self.engine.dispose()
-        self.lock.release()
-
-
-def open_backends(engine: sa.Engine, clock: Clock) -> Backends:
-    signer = TokenSigner(load_or_create_secret(engine))
-    return Backends(
-        accounts=Accounts(engine, clock),
-        groups=LogGroups(engine, signer, clock),
-        streams=LogStreams(engine, signer, clock),
-        clock=clock,
-    )
+        """Stop in reverse order of start: workers, store (WAL last), catalog, lock."""
+        self._stop.set()
+        if self._worker is not None:
+            self._worker.join()
+        try:
+            self.backends.store.close()
+            self.sync_stream_stats()
+        finally:
+            self.engine.dispose()
+            self.lock.release()
 
 
 def write_credentials_file(data_dir: Path, key: AccessKey) -> Path:
@@ -62,11 +96,34 @@ def write_credentials_file(data_dir: Path, key: AccessKey) -> Path:
 
 def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
     """Lock the data directory and open everything in it; creates the first account once."""
+    clock = clock or SystemClock()
     lock = DataDirLock(settings.data_dir)
     lock.acquire()
     try:
         engine = open_catalog(settings.data_dir)
-        backends = open_backends(engine, clock or SystemClock())
+        signer = TokenSigner(load_or_create_secret(engine))
+        groups = LogGroups(engine, signer, clock)
+        streams = LogStreams(engine, signer, clock)
+        faults = Faults()
+        store = Store(
+            settings.data_dir / "store",
+            StoreConfig(fsync=settings.fsync, flush_age_s=settings.flush_age_s),
+            faults=faults,
+            now_ms=clock.now_ms,
+        )
+        store.seed_stats({k: StreamStats(*v) for k, v in streams.load_stats().items()})
+        store.open()
+        groups.on_delete(lambda g: store.drop_group(g.id))
+        streams.on_delete(lambda s: store.drop_stream(s.group.id, s.id))
+        backends = Backends(
+            accounts=Accounts(engine, clock),
+            groups=groups,
+            streams=streams,
+            clock=clock,
+            store=store,
+            directory=Directory(groups, streams),
+            token_key=load_or_create_secret(engine, "event_token_hmac"),
+        )
         new_key = None
         if settings.dev:
             backends.accounts.ensure_account(settings.dev_account_id)
@@ -76,4 +133,7 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
     except BaseException:
         lock.release()
         raise
-    return ServerState(settings, engine, backends, lock, new_key)
+    state = ServerState(settings, engine, backends, lock, new_key, faults)
+    store.before_retire = state.sync_stream_stats
+    state.start_workers()
+    return state

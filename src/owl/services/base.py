@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from owl.domain.accounts import Accounts
 from owl.domain.clock import Clock
+from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.models import Scope
 from owl.domain.streams import LogStreams
 from owl.errors import OwlError
 from owl.protocol.errors import AwsError
+from owl.store.engine import Store
 
 Params = dict[str, Any]
 Result = dict[str, Any] | None
@@ -26,6 +28,9 @@ class Backends:
     groups: LogGroups
     streams: LogStreams
     clock: Clock
+    store: Store
+    directory: Directory
+    token_key: bytes  # HMAC key of position tokens
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class Call:
 
 
 Handler = Callable[[Call, Params], Result]
+# Hot operations parse and validate their own body (column-wise) and may await durability.
+RawHandler = Callable[[Call, bytes], Awaitable[Result]]
 
 
 @dataclass
@@ -49,6 +56,7 @@ class Service:
     validation_code: str
     translate: Callable[[OwlError], AwsError]
     operations: dict[str, Handler] = field(default_factory=dict)
+    raw_operations: dict[str, RawHandler] = field(default_factory=dict)
     # Checks that AWS runs before its generic model validation (with their own messages).
     pre_validate: dict[str, Callable[[Params], None]] = field(default_factory=dict)
 
@@ -62,3 +70,15 @@ class Service:
             return fn
 
         return register
+
+    def raw_operation(self, name: str) -> Callable[[RawHandler], RawHandler]:
+        """Register `fn` as the body-level handler of hot operation `name`."""
+
+        def register(fn: RawHandler) -> RawHandler:
+            self.raw_operations[name] = fn
+            return fn
+
+        return register
+
+    def implemented(self) -> set[str]:
+        return set(self.operations) | set(self.raw_operations)

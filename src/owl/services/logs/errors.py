@@ -10,7 +10,9 @@ from owl.errors import (
     LimitExceededError,
     NotFoundError,
     OwlError,
+    ThrottledError,
     TooManyTagsError,
+    UnavailableError,
 )
 from owl.protocol.errors import AwsError
 
@@ -25,6 +27,8 @@ _TABLE: list[tuple[type[OwlError], str | None, str, int]] = [
     (TooManyTagsError, None, "TooManyTagsException", 400),
     (ConflictError, None, "OperationAbortedException", 400),
     (AccessDeniedError, None, "AccessDeniedException", 400),
+    (ThrottledError, None, "ThrottlingException", 400),
+    (UnavailableError, None, "ServiceUnavailableException", 500),
 ]
 
 

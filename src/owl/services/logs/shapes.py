@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from owl.domain.models import LogGroup, LogStream
+from owl.store.engine import StreamStats
 
 
 def log_group(group: LogGroup, *, brief: bool = False) -> dict[str, Any]:
@@ -36,17 +37,24 @@ def log_group_summary(group: LogGroup) -> dict[str, Any]:
     }
 
 
-def log_stream(stream: LogStream) -> dict[str, Any]:
+def log_stream(stream: LogStream, live: StreamStats | None = None) -> dict[str, Any]:
+    """A `LogStream`; `live` are the store's in-memory statistics, fresher than the catalog's."""
+    first, last, ingest = stream.first_event_ms, stream.last_event_ms, stream.last_ingestion_ms
+    if live is not None:
+        first = live.first_ts if first is None else min(first, live.first_ts)
+        last = live.last_ts if last is None else max(last, live.last_ts)
+        ingest = live.last_ingest if ingest is None else max(ingest, live.last_ingest)
     out: dict[str, Any] = {
         "logStreamName": stream.name,
         "creationTime": stream.created_ms,
     }
-    if stream.first_event_ms is not None:
-        out["firstEventTimestamp"] = stream.first_event_ms
-    if stream.last_event_ms is not None:
-        out["lastEventTimestamp"] = stream.last_event_ms
-    if stream.last_ingestion_ms is not None:
-        out["lastIngestionTime"] = stream.last_ingestion_ms
+    if first is not None:
+        out["firstEventTimestamp"] = first
+    if last is not None:
+        out["lastEventTimestamp"] = last
+    if ingest is not None:
+        out["lastIngestionTime"] = ingest
+        out["uploadSequenceToken"] = f"{ingest:056d}"
     out["arn"] = stream.arn
     out["storedBytes"] = 0
     return out

@@ -62,7 +62,10 @@ def describe_log_streams(call: Call, p: Params) -> Result:
         limit=p.get("limit", 50),
         next_token=p.get("nextToken"),
     )
-    out: dict[str, object] = {"logStreams": [log_stream(s) for s in page.items]}
+    store = call.backends.store
+    out: dict[str, object] = {
+        "logStreams": [log_stream(s, store.stream_stats(s.id)) for s in page.items]
+    }
     if page.next_token:
         out["nextToken"] = page.next_token
     return out

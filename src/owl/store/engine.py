@@ -1,0 +1,488 @@
+"""The Store: appends through the WAL, versions of memtable + segments, flush, merge, drop.
+
+Threads: request threads call `append` (which only queues) and the read methods; the WAL
+writer thread applies durable batches; one maintenance thread flushes, merges and retires WAL
+files. One lock guards the in-memory state; file writing happens outside it.
+
+Versions: a reader pins a group's version (its memtable snapshot and segment list) for the
+whole read. Flush, merge and drop install new versions; a segment file that left the current
+version is deleted only when no pinned version still lists it.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from owl.errors import ThrottledError, UnavailableError
+from owl.store import manifest as manifest_io
+from owl.store.events import SCHEMA, make_batch
+from owl.store.faults import Faults
+from owl.store.manifest import Manifest, Segment
+from owl.store.memtable import GroupMemtable, MemSnapshot
+from owl.store.segment import merge_segments, write_segment
+from owl.store.wal import WalBatch, WalWriteError, WalWriter, replay
+
+log = logging.getLogger("owl.store")
+
+
+@dataclass(frozen=True)
+class StoreConfig:
+    wal_file_bytes: int = 64 * 1024 * 1024
+    fsync: bool = True
+    flush_bytes: int = 32 * 1024 * 1024  # flush a group's memtable past this size
+    flush_age_s: float = 300.0  # … or when its oldest batch is this old
+    wal_budget_bytes: int = 512 * 1024 * 1024  # flush the oldest WAL's groups past this
+    memtable_budget_bytes: int = 2 * 1024 * 1024 * 1024  # throttle writes past this
+    min_free_disk_bytes: int = 64 * 1024 * 1024  # refuse writes below this
+    merge_fanin: int = 4  # merge this many segments of one level
+    maintenance_interval_s: float = 0.5
+
+
+@dataclass(frozen=True)
+class StreamStats:
+    first_ts: int
+    last_ts: int
+    last_ingest: int
+
+    def merge(self, other: StreamStats) -> StreamStats:
+        return StreamStats(
+            min(self.first_ts, other.first_ts),
+            max(self.last_ts, other.last_ts),
+            max(self.last_ingest, other.last_ingest),
+        )
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """What a reader of one group sees: a memtable snapshot and the segment files."""
+
+    mem: MemSnapshot
+    segments: tuple[Segment, ...]
+    segment_dir: Path
+
+    def segment_paths(self) -> list[str]:
+        return [str(self.segment_dir / s.file) for s in self.segments]
+
+
+@dataclass
+class _Group:
+    mem: GroupMemtable = field(default_factory=GroupMemtable)
+    segments: tuple[Segment, ...] = ()
+    flushing: bool = False
+
+
+class Store:
+    def __init__(
+        self,
+        root: Path,
+        config: StoreConfig | None = None,
+        *,
+        faults: Faults | None = None,
+        now_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self.root = root
+        self.config = config or StoreConfig()
+        self.faults = faults or Faults()
+        self.now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
+        self.segment_dir = root / "segments"
+        self.wal_dir = root / "wal"
+        self.manifest_path = root / "MANIFEST.json"
+        for d in (root, self.segment_dir, self.wal_dir, root / "tmp"):
+            d.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._groups: dict[int, _Group] = {}
+        self._manifest = Manifest()
+        self._next_seq = 1
+        self._pins: dict[int, int] = {}  # segment id → readers holding a version with it
+        self._obsolete: dict[int, Segment] = {}  # left the current version, file not deleted
+        self._stats: dict[int, StreamStats] = {}
+        self._dirty_stats: dict[int, StreamStats] = {}
+        self._disk_checked = 0.0
+        self._disk_ok = True
+        self._db = duckdb.connect(config={"temp_directory": str(root / "tmp"), "threads": 2})
+        self._flush_lock = threading.Lock()  # one flush or merge at a time
+        self.before_retire: Callable[[], None] = lambda: None
+        self._wal: WalWriter | None = None
+        self._stop = threading.Event()
+        self._maintenance: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def open(self, *, background: bool = True) -> None:
+        """Load the manifest, replay the WAL, then accept writes."""
+        self._manifest = manifest_io.load(self.manifest_path)
+        m = self._manifest
+        self._next_seq = m.next_seq
+        for seg in m.segments:
+            self._groups.setdefault(seg.group_id, _Group()).segments += (seg,)
+        self._remove_orphans()
+        replayed = 0
+        for batch in replay(self.wal_dir):
+            self._next_seq = max(self._next_seq, batch.seq_start + batch.count)
+            if batch.group_id in m.dropped_groups:
+                continue
+            if batch.stream_id in m.deleted_streams.get(batch.group_id, set()):
+                continue
+            self._note_stats(batch)
+            if batch.seq_start + batch.count - 1 <= m.flushed_seq.get(batch.group_id, 0):
+                continue  # already in a segment
+            self._apply_one(batch)
+            replayed += batch.count
+        self._wal = WalWriter(
+            self.wal_dir,
+            file_size=self.config.wal_file_bytes,
+            faults=self.faults,
+            apply=self._apply,
+            fsync=self.config.fsync,
+        )
+        log.info(
+            "Store opened segments=%d replayed_events=%d next_seq=%d",
+            len(m.segments),
+            replayed,
+            self._next_seq,
+        )
+        if background:
+            self._maintenance = threading.Thread(
+                target=self._maintain_loop, name="owl-store-maintenance", daemon=True
+            )
+            self._maintenance.start()
+
+    def close(self) -> None:
+        """Stop maintenance and the WAL; memtables stay in the WAL for the next start."""
+        self._stop.set()
+        if self._maintenance is not None:
+            self._maintenance.join()
+        if self._wal is not None:
+            self._wal.close()
+        self._db.close()
+
+    def _remove_orphans(self) -> None:
+        """Segment files not in the manifest are leftovers of an interrupted flush or merge."""
+        known = {s.file for s in self._manifest.segments}
+        for p in self.segment_dir.iterdir():
+            if p.name not in known:
+                p.unlink()
+
+    # -- writes ----------------------------------------------------------------------------
+
+    def append(
+        self, group_id: int, stream_id: int, ts: pa.Array, messages: pa.Array, ingest_ms: int
+    ) -> Future[None]:
+        """Queue one batch (already validated, sorted by time); resolves once durable."""
+        self._admit()
+        assert self._wal is not None
+        with self._lock:
+            seq = self._next_seq
+            self._next_seq += len(ts)
+            batch = WalBatch(group_id, stream_id, seq, ingest_ms, ts, messages)
+            try:
+                return self._wal.submit(batch)
+            except WalWriteError as e:
+                raise UnavailableError(str(e), reason="wal_closed") from None
+
+    def _admit(self) -> None:
+        """Back-pressure: refuse rather than grow without bound."""
+        if self.memtable_bytes() > self.config.memtable_budget_bytes:
+            raise ThrottledError(
+                "Rate exceeded: the in-memory table is full.", reason="memtable_full"
+            )
+        assert self._wal is not None
+        if self._wal.total_bytes() > 2 * self.config.wal_budget_bytes:
+            raise ThrottledError("Rate exceeded: the write-ahead log is full.", reason="wal_full")
+        now = time.monotonic()
+        if now - self._disk_checked > 1.0:
+            self._disk_checked = now
+            self._disk_ok = shutil.disk_usage(self.root).free >= self.config.min_free_disk_bytes
+        if not self._disk_ok or self.faults.disk_full:
+            raise UnavailableError(
+                "The service cannot store events now: the disk is full.", reason="disk_full"
+            )
+
+    def _apply(self, batches: list[WalBatch]) -> None:
+        with self._lock:
+            for b in batches:
+                if b.group_id in self._manifest.dropped_groups:
+                    continue
+                self._note_stats(b)
+                self._apply_one(b)
+
+    def _apply_one(self, b: WalBatch) -> None:
+        rb = make_batch(b.stream_id, b.seq_start, b.ingest_ms, b.ts, b.messages)
+        group = self._groups.setdefault(b.group_id, _Group())
+        group.mem.append(rb, b.stream_id, b.file_no, b.seq_start + b.count - 1)
+
+    def _note_stats(self, b: WalBatch) -> None:
+        if b.count == 0:
+            return
+        ts = b.ts
+        new = StreamStats(int(ts[0].as_py()), int(ts[-1].as_py()), b.ingest_ms)
+        old = self._stats.get(b.stream_id)
+        merged = new if old is None else old.merge(new)
+        self._stats[b.stream_id] = merged
+        self._dirty_stats[b.stream_id] = merged
+
+    # -- stream statistics -----------------------------------------------------------------
+
+    def stream_stats(self, stream_id: int) -> StreamStats | None:
+        return self._stats.get(stream_id)
+
+    def take_dirty_stats(self) -> dict[int, StreamStats]:
+        """Stats changed since the last call (the server persists them in the catalog)."""
+        with self._lock:
+            dirty, self._dirty_stats = self._dirty_stats, {}
+        return dirty
+
+    def mark_dirty(self, stats: dict[int, StreamStats]) -> None:
+        with self._lock:
+            for sid, st in stats.items():
+                cur = self._dirty_stats.get(sid)
+                self._dirty_stats[sid] = st if cur is None else cur.merge(st)
+
+    def seed_stats(self, stats: dict[int, StreamStats]) -> None:
+        """Stats persisted before a restart, merged under what the WAL replay found."""
+        with self._lock:
+            for sid, s in stats.items():
+                cur = self._stats.get(sid)
+                self._stats[sid] = s if cur is None else cur.merge(s)
+
+    # -- reads -----------------------------------------------------------------------------
+
+    @contextmanager
+    def view(self, group_id: int) -> Iterator[GroupView]:
+        """Pin the group's current version for the duration of a read."""
+        with self._lock:
+            group = self._groups.get(group_id)
+            if group is None:
+                view = GroupView(MemSnapshot([], [], 0), (), self.segment_dir)
+            else:
+                view = GroupView(group.mem.snapshot(), group.segments, self.segment_dir)
+            for s in view.segments:
+                self._pins[s.id] = self._pins.get(s.id, 0) + 1
+        try:
+            yield view
+        finally:
+            with self._lock:
+                for s in view.segments:
+                    self._pins[s.id] -= 1
+                    if self._pins[s.id] == 0:
+                        del self._pins[s.id]
+                self._collect_garbage()
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """A DuckDB connection for one thread's read."""
+        return self._db.cursor()
+
+    # -- drop ------------------------------------------------------------------------------
+
+    def drop_group(self, group_id: int) -> None:
+        """Forget every event of a group incarnation (memtable now, files once unpinned)."""
+        with self._lock:
+            self._manifest.dropped_groups.add(group_id)
+            group = self._groups.pop(group_id, None)
+            if group is not None:
+                for s in group.segments:
+                    self._obsolete[s.id] = s
+                self._manifest.segments = [
+                    s for s in self._manifest.segments if s.group_id != group_id
+                ]
+            self._manifest.flushed_seq.pop(group_id, None)
+            self._manifest.deleted_streams.pop(group_id, None)
+            self._save_manifest()
+            self._collect_garbage()
+
+    def drop_stream(self, group_id: int, stream_id: int) -> None:
+        """Forget a stream incarnation's events; segments holding it are rewritten later."""
+        with self._lock:
+            self._stats.pop(stream_id, None)
+            self._dirty_stats.pop(stream_id, None)
+            group = self._groups.get(group_id)
+            if group is None:
+                return
+            group.mem = group.mem.without_stream(stream_id)
+            # Segments (present, or being written by a flush now) are rewritten without it.
+            self._manifest.deleted_streams.setdefault(group_id, set()).add(stream_id)
+            self._save_manifest()
+
+    # -- flush, merge, WAL retirement ------------------------------------------------------
+
+    def flush(self, group_id: int | None = None) -> None:
+        """Flush one group's memtable (or all) to segments now."""
+        ids = [group_id] if group_id is not None else list(self._groups)
+        for gid in ids:
+            self._flush_group(gid)
+        self._retire_wal()
+
+    def maintain(self) -> None:
+        """One round of background work: due flushes, merges, stream rewrites, WAL retirement."""
+        cfg = self.config
+        now = time.monotonic()
+        assert self._wal is not None
+        with self._lock:
+            due = [
+                gid
+                for gid, g in self._groups.items()
+                if g.mem.batches
+                and (g.mem.nbytes >= cfg.flush_bytes or now - g.mem.since >= cfg.flush_age_s)
+            ]
+            if self._wal.total_bytes() > cfg.wal_budget_bytes:
+                oldest = min(
+                    (
+                        f
+                        for g in self._groups.values()
+                        if (f := g.mem.oldest_wal_file()) is not None
+                    ),
+                    default=None,
+                )
+                due += [
+                    gid
+                    for gid, g in self._groups.items()
+                    if oldest is not None and g.mem.oldest_wal_file() == oldest and gid not in due
+                ]
+        for gid in due:
+            self._flush_group(gid)
+        self._retire_wal()
+        self._merge_round()
+
+    def _maintain_loop(self) -> None:
+        while not self._stop.wait(self.config.maintenance_interval_s):
+            try:
+                self.maintain()
+            except Exception:
+                log.exception("Store maintenance failed; will retry")
+
+    def _flush_group(self, group_id: int) -> None:
+        with self._flush_lock:
+            with self._lock:
+                group = self._groups.get(group_id)
+                if group is None or not group.mem.batches:
+                    return
+                snap = group.mem.snapshot()
+                max_seq = max(group.mem.max_seqs[: snap.n])
+                seg_id = self._manifest.next_segment
+                self._manifest.next_segment += 1
+            table = pa.Table.from_batches(snap.all(), schema=SCHEMA)
+            seg = write_segment(self.cursor(), self.segment_dir, seg_id, group_id, table)
+            with self._lock:
+                group2 = self._groups.get(group_id)
+                if group2 is not group or group_id in self._manifest.dropped_groups:
+                    (self.segment_dir / seg.file).unlink(missing_ok=True)
+                    return
+                group.segments += (seg,)
+                if group.mem.batches is snap.batches:
+                    group.mem = group.mem.rest_after(snap.n)
+                else:  # a stream was dropped meanwhile; the merge round rewrites the segment
+                    group.mem = _drop_flushed(group.mem, max_seq)
+                self._manifest.segments.append(seg)
+                self._manifest.flushed_seq[group_id] = max(
+                    max_seq, self._manifest.flushed_seq.get(group_id, 0)
+                )
+                self._save_manifest()
+            log.debug("Flushed group=%d rows=%d bytes=%d", group_id, seg.rows, seg.bytes)
+
+    def _merge_round(self) -> None:
+        """Size-tiered: merge `merge_fanin` segments of one level, or rewrite to drop streams."""
+        with self._flush_lock, self._lock:
+            work: list[tuple[int, tuple[Segment, ...], list[int]]] = []
+            for gid in list(self._manifest.deleted_streams):
+                if not self._groups.get(gid, _Group()).segments:
+                    del self._manifest.deleted_streams[gid]  # nothing on disk holds them
+            for gid, g in self._groups.items():
+                deleted = sorted(self._manifest.deleted_streams.get(gid, set()))
+                if deleted:
+                    work.append((gid, g.segments, deleted))
+                    continue
+                by_level: dict[int, list[Segment]] = {}
+                for s in g.segments:
+                    by_level.setdefault(s.level, []).append(s)
+                for segs in by_level.values():
+                    if len(segs) >= self.config.merge_fanin:
+                        work.append((gid, tuple(segs[: self.config.merge_fanin * 2]), []))
+                        break
+        for gid, inputs, deleted in work:
+            self._merge(gid, inputs, deleted)
+
+    def _merge(self, group_id: int, inputs: tuple[Segment, ...], deleted: list[int]) -> None:
+        with self._flush_lock:
+            with self._lock:
+                if group_id not in self._groups:
+                    return
+                seg_id = self._manifest.next_segment
+                self._manifest.next_segment += 1
+            out = merge_segments(
+                self.cursor(), self.segment_dir, seg_id, group_id, inputs, drop_streams=deleted
+            )
+            with self._lock:
+                group = self._groups.get(group_id)
+                if group is None:
+                    if out is not None:
+                        (self.segment_dir / out.file).unlink(missing_ok=True)
+                    return
+                gone = {s.id for s in inputs}
+                kept = tuple(s for s in group.segments if s.id not in gone)
+                group.segments = kept + ((out,) if out is not None else ())
+                self._manifest.segments = [
+                    s for s in self._manifest.segments if s.id not in gone
+                ] + ([out] if out is not None else [])
+                if deleted:
+                    remaining = self._manifest.deleted_streams.get(group_id, set()) - set(deleted)
+                    if remaining:
+                        self._manifest.deleted_streams[group_id] = remaining
+                    else:
+                        self._manifest.deleted_streams.pop(group_id, None)
+                for s in inputs:
+                    self._obsolete[s.id] = s
+                self._save_manifest()
+                self._collect_garbage()
+            log.debug("Merged group=%d inputs=%d", group_id, len(inputs))
+
+    def _retire_wal(self) -> None:
+        assert self._wal is not None
+        with self._lock:
+            needed = [
+                f for g in self._groups.values() if (f := g.mem.oldest_wal_file()) is not None
+            ]
+            keep_from = min(needed) if needed else self._wal.active_file
+        self.before_retire()
+        self._wal.retire_before(keep_from)
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _save_manifest(self) -> None:
+        self._manifest.next_seq = self._next_seq
+        manifest_io.save(self.manifest_path, self._manifest)
+
+    def _collect_garbage(self) -> None:
+        for sid in [sid for sid in self._obsolete if sid not in self._pins]:
+            seg = self._obsolete.pop(sid)
+            (self.segment_dir / seg.file).unlink(missing_ok=True)
+
+    def wal_bytes(self) -> int:
+        return self._wal.total_bytes() if self._wal is not None else 0
+
+    def memtable_bytes(self) -> int:
+        with self._lock:
+            return sum(g.mem.nbytes for g in self._groups.values())
+
+    def segment_count(self) -> int:
+        with self._lock:
+            return sum(len(g.segments) for g in self._groups.values())
+
+
+def _drop_flushed(mem: GroupMemtable, max_seq: int) -> GroupMemtable:
+    """Keep the batches of `mem` that the flush did not cover (seq above `max_seq`)."""
+    kept = GroupMemtable()
+    for b, s, w, m in zip(mem.batches, mem.streams, mem.wal_files, mem.max_seqs, strict=True):
+        if m > max_seq:
+            kept.append(b, s, w, m)
+    return kept

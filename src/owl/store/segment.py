@@ -1,0 +1,120 @@
+"""Writing segments: Arrow batches or older segments → one sorted, zstd Parquet file via DuckDB.
+
+Sorted by (stream_id, ts, seq) with small row groups, so a read of one stream's time range
+touches only the row groups whose min/max statistics overlap it. Integer columns use Parquet v2
+encodings (delta for the sorted timestamps and sequences).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from owl.store.manifest import Segment, fsync_dir
+
+ROW_GROUP_ROWS = 16_384
+
+
+def _copy_options(level: int) -> str:
+    return (
+        "FORMAT parquet, COMPRESSION zstd, "
+        f"COMPRESSION_LEVEL {level}, ROW_GROUP_SIZE {ROW_GROUP_ROWS}, PARQUET_VERSION V2"
+    )
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection, tmp: Path, final: Path
+) -> tuple[int, int, int, int, int]:
+    """fsync and publish the file; return (rows, min_ts, max_ts, min_seq, max_seq)."""
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, final)
+    fsync_dir(final.parent)
+    row = con.execute(
+        "SELECT count(*), min(ts), max(ts), min(seq), max(seq) FROM read_parquet(?)",
+        [str(final)],
+    ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0)
+
+
+def write_segment(
+    con: duckdb.DuckDBPyConnection,
+    directory: Path,
+    segment_id: int,
+    group_id: int,
+    table: pa.Table,
+    *,
+    level: int = 0,
+    zstd_level: int = 3,
+) -> Segment:
+    """Write `table` (events of one group) as a new segment file."""
+    name = f"g{group_id}-s{segment_id}.parquet"
+    tmp = directory / (name + ".tmp")
+    con.register("flush_input", table)
+    try:
+        con.execute(
+            f"COPY (SELECT * FROM flush_input ORDER BY stream_id, ts, seq) "
+            f"TO '{tmp}' ({_copy_options(zstd_level)})"
+        )
+    finally:
+        con.unregister("flush_input")
+    rows, min_ts, max_ts, min_seq, max_seq = _finish(con, tmp, directory / name)
+    return Segment(
+        id=segment_id,
+        group_id=group_id,
+        file=name,
+        rows=rows,
+        bytes=(directory / name).stat().st_size,
+        min_ts=min_ts,
+        max_ts=max_ts,
+        min_seq=min_seq,
+        max_seq=max_seq,
+        level=level,
+    )
+
+
+def merge_segments(
+    con: duckdb.DuckDBPyConnection,
+    directory: Path,
+    segment_id: int,
+    group_id: int,
+    inputs: Sequence[Segment],
+    *,
+    drop_streams: Sequence[int] = (),
+    zstd_level: int = 9,
+) -> Segment | None:
+    """Merge `inputs` into one segment, leaving out `drop_streams`; None if nothing is left."""
+    name = f"g{group_id}-s{segment_id}.parquet"
+    tmp = directory / (name + ".tmp")
+    files = ", ".join(f"'{directory / s.file}'" for s in inputs)
+    where = ""
+    if drop_streams:
+        where = "WHERE stream_id NOT IN (" + ",".join(str(int(s)) for s in drop_streams) + ")"
+    con.execute(
+        f"COPY (SELECT * FROM read_parquet([{files}]) {where} ORDER BY stream_id, ts, seq) "
+        f"TO '{tmp}' ({_copy_options(zstd_level)})"
+    )
+    rows, min_ts, max_ts, min_seq, max_seq = _finish(con, tmp, directory / name)
+    if rows == 0:
+        (directory / name).unlink()
+        return None
+    return Segment(
+        id=segment_id,
+        group_id=group_id,
+        file=name,
+        rows=rows,
+        bytes=(directory / name).stat().st_size,
+        min_ts=min_ts,
+        max_ts=max_ts,
+        min_seq=min_seq,
+        max_seq=max_seq,
+        level=max(s.level for s in inputs) + 1,
+    )
