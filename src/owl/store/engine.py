@@ -447,13 +447,21 @@ class Store:
             log.debug("Merged group=%d inputs=%d", group_id, len(inputs))
 
     def _retire_wal(self) -> None:
+        """Delete WAL files whose every batch is in a segment.
+
+        The bound is computed under the store lock, which `apply` needs too: a batch is then
+        either in a memtable already or still being committed, and both are counted.
+        """
         assert self._wal is not None
         with self._lock:
             needed = [
                 f for g in self._groups.values() if (f := g.mem.oldest_wal_file()) is not None
             ]
+            committing = self._wal.oldest_unapplied()
+            if committing is not None:
+                needed.append(committing)
             keep_from = min(needed) if needed else self._wal.active_file
-        self.before_retire()
+        self.before_retire()  # persist stream statistics before the WAL that holds them goes
         self._wal.retire_before(keep_from)
 
     # -- bookkeeping -----------------------------------------------------------------------

@@ -188,6 +188,9 @@ class WalWriter:
             no: (directory / file_name(no)).stat().st_size for no in existing
         }
         self._discards: list[tuple[int, int]] = []
+        # First file holding records of the group being committed: durable records are not
+        # in the memtable until applied, so retirement must not reach them before that.
+        self._committing_from: int | None = None
         self._queue: list[_Pending] = []
         self._cond = threading.Condition()
         self._closed = False
@@ -210,6 +213,11 @@ class WalWriter:
     def active_file(self) -> int:
         return self._file_no
 
+    def oldest_unapplied(self) -> int | None:
+        """First file of the group being committed (durable soon, not yet in the memtable)."""
+        with self._cond:
+            return self._committing_from
+
     def total_bytes(self) -> int:
         with self._cond:
             return sum(self._sizes.values())
@@ -217,6 +225,8 @@ class WalWriter:
     def retire_before(self, file_no: int) -> None:
         """Delete WAL files older than `file_no` (their batches are all in segments)."""
         with self._cond:
+            if self._committing_from is not None:
+                file_no = min(file_no, self._committing_from)
             doomed = [n for n in self._sizes if n < file_no and n != self._file_no]
             for n in doomed:
                 del self._sizes[n]
@@ -294,6 +304,15 @@ class WalWriter:
         os.fdatasync(self._fd)
 
     def _commit(self, group: list[_Pending]) -> None:
+        with self._cond:
+            self._committing_from = self._file_no
+        try:
+            self._commit_group(group)
+        finally:
+            with self._cond:
+                self._committing_from = None
+
+    def _commit_group(self, group: list[_Pending]) -> None:
         written: list[tuple[int, int]] = []
         try:
             if self._discards:
