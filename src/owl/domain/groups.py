@@ -7,6 +7,7 @@ registered with `on_delete` (the store) drop the events of a deleted incarnation
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -47,8 +48,8 @@ def _row_to_group(row: sa.Row[tuple[object, ...]]) -> LogGroup:
         scope=Scope(str(m["account_id"]), str(m["region"])),
         name=str(m["name"]),
         created_ms=int(m["created_ms"]),
-        retention_days=m["retention_days"],  # type: ignore[arg-type]
-        kms_key_id=m["kms_key_id"],  # type: ignore[arg-type]
+        retention_days=m["retention_days"],
+        kms_key_id=m["kms_key_id"],
         log_group_class=str(m["log_group_class"]),
         deletion_protection=bool(m["deletion_protection"]),
     )
@@ -228,7 +229,7 @@ class LogGroups:
     def _page(
         self,
         purpose: str,
-        token_scope: dict[str, object],
+        token_scope: Mapping[str, object],
         candidates: Callable[[str | None], Iterator[LogGroup]],
         keep: Callable[[LogGroup], bool],
         limit: int,
@@ -351,7 +352,7 @@ class LogGroups:
 
     # -- tags ------------------------------------------------------------------------------
 
-    def tags(self, group: LogGroup) -> dict[str, str]:
+    def tags(self, group: LogGroup) -> builtins.dict[str, str]:
         with self._engine.connect() as conn:
             rows = conn.execute(
                 sa.select(log_group_tags.c.key, log_group_tags.c.value)
@@ -383,7 +384,7 @@ class LogGroups:
                     log_group_tags.insert().values(group_id=group.id, key=key, value=value)
                 )
 
-    def untag(self, group: LogGroup, keys: list[str]) -> None:
+    def untag(self, group: LogGroup, keys: builtins.list[str]) -> None:
         if not keys:
             return
         with self._engine.begin() as conn:

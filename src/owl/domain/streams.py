@@ -30,9 +30,9 @@ def _row_to_stream(group: LogGroup, row: sa.Row[tuple[object, ...]]) -> LogStrea
         group=group,
         name=str(m["name"]),
         created_ms=int(m["created_ms"]),
-        first_event_ms=m["first_event_ms"],  # type: ignore[arg-type]
-        last_event_ms=m["last_event_ms"],  # type: ignore[arg-type]
-        last_ingestion_ms=m["last_ingestion_ms"],  # type: ignore[arg-type]
+        first_event_ms=m["first_event_ms"],
+        last_event_ms=m["last_event_ms"],
+        last_ingestion_ms=m["last_ingestion_ms"],
     )
 
 
@@ -141,7 +141,9 @@ class LogStreams:
         if not stats:
             return
         c = log_streams.c
-        first, last, ingest = sa.bindparam("first"), sa.bindparam("last"), sa.bindparam("ingest")
+        first: sa.BindParameter[int] = sa.bindparam("first")
+        last: sa.BindParameter[int] = sa.bindparam("last")
+        ingest: sa.BindParameter[int] = sa.bindparam("ingest")
         stmt = (
             log_streams.update()
             .where(c.id == sa.bindparam("sid"))

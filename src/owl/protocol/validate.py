@@ -149,20 +149,24 @@ def _pattern(pattern: str) -> regex.Pattern[str]:
     return regex.compile(pattern)
 
 
+def _at_least(lo: int) -> Callable[[int], bool]:
+    return lambda n: n >= lo
+
+
+def _at_most(hi: int) -> Callable[[int], bool]:
+    return lambda n: n <= hi
+
+
 def _length_checks(shape: Shape) -> list[tuple[Callable[[int], bool], str]]:
     meta = shape.metadata
     checks: list[tuple[Callable[[int], bool], str]] = []
     if "min" in meta:
         lo = int(meta["min"])
         if lo > 0:
-            checks.append(
-                (lambda n, lo=lo: n >= lo, f"Member must have length greater than or equal to {lo}")
-            )
+            checks.append((_at_least(lo), f"Member must have length greater than or equal to {lo}"))
     if "max" in meta:
         hi = int(meta["max"])
-        checks.append(
-            (lambda n, hi=hi: n <= hi, f"Member must have length less than or equal to {hi}")
-        )
+        checks.append((_at_most(hi), f"Member must have length less than or equal to {hi}"))
     return checks
 
 

@@ -23,6 +23,7 @@ def group_of(call: Call, p: Params) -> LogGroup:
         raise InvalidInputError("Either logGroupName or logGroupIdentifier must be specified.")
     if name is not None:
         return call.backends.groups.get(call.scope, name)
+    assert identifier is not None
     return call.backends.groups.resolve(call.scope, identifier)
 
 
