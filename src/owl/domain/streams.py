@@ -168,3 +168,25 @@ class LogStreams:
                 )
             ).all()
         return {int(r[0]): (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+
+    def select(
+        self, group: LogGroup, *, names: list[str] | None = None, prefix: str | None = None
+    ) -> dict[int, str]:
+        """Stream id → name for the group's streams, optionally only `names` or a `prefix`."""
+        c = log_streams.c
+        q = sa.select(c.id, c.name).where(c.group_id == group.id)
+        if names is not None:
+            q = q.where(c.name.in_(names))
+        if prefix:
+            q = q.where(c.name >= prefix).where(sa.func.substr(c.name, 1, len(prefix)) == prefix)
+        with self._engine.connect() as conn:
+            return {int(i): str(n) for i, n in conn.execute(q)}
+
+    def select_ids(self, group: LogGroup, ids: list[int]) -> dict[int, str]:
+        """Stream id → name for `ids` of the group (deleted ones are left out)."""
+        c = log_streams.c
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(c.id, c.name).where(c.group_id == group.id, c.id.in_(ids))
+            ).all()
+        return {int(i): str(n) for i, n in rows}

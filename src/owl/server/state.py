@@ -21,6 +21,7 @@ from owl.domain.pagination import TokenSigner, load_or_create_secret
 from owl.domain.streams import LogStreams
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
+from owl.store.cursor import CursorCache
 from owl.store.engine import Store, StoreConfig, StreamStats
 from owl.store.faults import Faults
 
@@ -73,6 +74,7 @@ class ServerState:
         if self._worker is not None:
             self._worker.join()
         try:
+            self.backends.cursors.close()
             self.backends.store.close()
             self.sync_stream_stats()
         finally:
@@ -123,6 +125,8 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             store=store,
             directory=Directory(groups, streams),
             token_key=load_or_create_secret(engine, "event_token_hmac"),
+            signer=signer,
+            cursors=CursorCache(),
         )
         new_key = None
         if settings.dev:
@@ -135,5 +139,6 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
         raise
     state = ServerState(settings, engine, backends, lock, new_key, faults)
     store.before_retire = state.sync_stream_stats
+    backends.sync_stream_stats = state.sync_stream_stats
     state.start_workers()
     return state

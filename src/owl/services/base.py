@@ -11,9 +11,11 @@ from owl.domain.clock import Clock
 from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.models import Scope
+from owl.domain.pagination import TokenSigner
 from owl.domain.streams import LogStreams
 from owl.errors import OwlError
 from owl.protocol.errors import AwsError
+from owl.store.cursor import CursorCache
 from owl.store.engine import Store
 
 Params = dict[str, Any]
@@ -31,6 +33,10 @@ class Backends:
     store: Store
     directory: Directory
     token_key: bytes  # HMAC key of position tokens
+    signer: TokenSigner
+    cursors: CursorCache
+    # Persists the store's fresh per-stream statistics in the catalog (set by the server).
+    sync_stream_stats: Callable[[], None] = field(default=lambda: None)
 
 
 @dataclass(frozen=True)

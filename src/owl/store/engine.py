@@ -258,9 +258,8 @@ class Store:
 
     # -- reads -----------------------------------------------------------------------------
 
-    @contextmanager
-    def view(self, group_id: int) -> Iterator[GroupView]:
-        """Pin the group's current version for the duration of a read."""
+    def pin(self, group_id: int) -> GroupView:
+        """The group's current version, pinned until `unpin`: its files stay on disk."""
         with self._lock:
             group = self._groups.get(group_id)
             if group is None:
@@ -269,15 +268,24 @@ class Store:
                 view = GroupView(group.mem.snapshot(), group.segments, self.segment_dir)
             for s in view.segments:
                 self._pins[s.id] = self._pins.get(s.id, 0) + 1
+        return view
+
+    def unpin(self, view: GroupView) -> None:
+        with self._lock:
+            for s in view.segments:
+                self._pins[s.id] -= 1
+                if self._pins[s.id] == 0:
+                    del self._pins[s.id]
+            self._collect_garbage()
+
+    @contextmanager
+    def view(self, group_id: int) -> Iterator[GroupView]:
+        """Pin the group's current version for the duration of a read."""
+        view = self.pin(group_id)
         try:
             yield view
         finally:
-            with self._lock:
-                for s in view.segments:
-                    self._pins[s.id] -= 1
-                    if self._pins[s.id] == 0:
-                        del self._pins[s.id]
-                self._collect_garbage()
+            self.unpin(view)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A DuckDB connection for one thread's read."""

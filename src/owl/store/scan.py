@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from owl.store.cursor import ScanCursor
 from owl.store.engine import Store
 from owl.store.events import SCHEMA
 
@@ -83,3 +84,61 @@ def _empty() -> pa.Table:
             "message": pa.array([], pa.string()),
         }
     )
+
+
+def open_group_scan(
+    store: Store,
+    group_id: int,
+    *,
+    stream_ids: list[int] | None,
+    start: int | None,
+    end: int | None,
+    predicate: str = "TRUE",
+    predicate_params: dict[str, object] | None = None,
+    after: Position | None = None,
+    forward: bool = True,
+    batch_rows: int = 10_000,
+) -> ScanCursor:
+    """An open, ordered scan of a group's events across streams (by (ts, seq)), after `after`.
+
+    The caller owns the cursor: serve pages with `take`, then `close` it (or hand it to a
+    CursorCache). Rows: stream_id, ts, ingest, seq, message.
+    """
+    lo = start if start is not None else 0
+    hi = end if end is not None else MAX_INT64
+    conds = ["ts >= $lo", "ts <= $hi", predicate]
+    params: dict[str, object] = {"lo": lo, "hi": hi, **(predicate_params or {})}
+    if stream_ids is not None:
+        conds.append("stream_id IN (SELECT unnest($sids))")
+        params["sids"] = stream_ids
+    if after is not None:
+        if forward:
+            conds += ["ts >= $pts", "(ts > $pts OR seq > $pseq)"]
+        else:
+            conds += ["ts <= $pts", "(ts < $pts OR seq < $pseq)"]
+        params.update(pts=after.ts, pseq=after.seq)
+    where = " AND ".join(conds)
+    direction = "ASC" if forward else "DESC"
+    view = store.pin(group_id)
+    con = store.cursor()
+    try:
+        parts = []
+        mem = view.mem.all()
+        if mem:
+            con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
+            parts.append(f"SELECT * FROM mem WHERE {where}")
+        paths = view.segment_paths()
+        if paths:
+            files = ", ".join(f"'{p}'" for p in paths)
+            parts.append(f"SELECT * FROM read_parquet([{files}]) WHERE {where}")
+        if not parts:
+            parts.append(f"SELECT * FROM (SELECT * FROM empty_events) WHERE {where}")
+            con.register("empty_events", SCHEMA.empty_table())
+        sql = " UNION ALL ".join(parts) + f" ORDER BY ts {direction}, seq {direction}"
+        used = {k: v for k, v in params.items() if f"${k}" in sql}
+        reader = con.sql(sql, params=used).to_arrow_reader(batch_rows)
+    except BaseException:
+        con.close()
+        store.unpin(view)
+        raise
+    return ScanCursor(view, con, reader, store.unpin)

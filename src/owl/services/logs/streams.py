@@ -55,6 +55,9 @@ def describe_log_streams(call: Call, p: Params) -> Result:
     prefix = p.get("logStreamNamePrefix")
     if order_by == ORDER_BY_LAST_EVENT and prefix is not None:
         raise InvalidInputError("Cannot order by LastEventTime with a logStreamNamePrefix.")
+    if order_by == ORDER_BY_LAST_EVENT:
+        # The catalog orders; bring it up to the live statistics the response shows.
+        call.backends.sync_stream_stats()
     page = call.backends.streams.describe(
         group,
         prefix=prefix,
