@@ -10,12 +10,9 @@ from types import FrameType
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from owl.config import DEFAULT_DATA_DIR, DEFAULT_DEV_ACCOUNT, DEFAULT_HOST, DEFAULT_PORT, Settings
 from owl.errors import DataDirLockedError
-from owl.server.app import build_app
-from owl.server.state import open_state
 
 
 def serve(
@@ -40,6 +37,12 @@ def serve(
     ] = False,
 ) -> None:
     """Start owl: CloudWatch Logs API, /health and /metrics on one port."""
+    # Imported here, not at the top: every other command (`owl keys`, …) would pay for them.
+    import uvicorn
+
+    from owl.server.app import build_app
+    from owl.server.state import open_state
+
     settings = Settings.from_env(
         host=host,
         port=port,

@@ -144,9 +144,57 @@ def _type_error(value: Any, expected: str) -> AwsError:
     return serialization(f"{_token(value)} can not be converted to {expected}")
 
 
+# java.util.regex's predefined classes are ASCII-only (no UNICODE_CHARACTER_CLASS flag), while
+# the regex module's are Unicode; \p{…} classes are Unicode in both.
+_JAVA_CLASSES = {"w": "A-Za-z0-9_", "d": "0-9", "s": r" \t\n\x0B\f\r"}
+_JAVA_DOT = r"[^\n\r\u0085\u2028\u2029]"
+
+
+def java_regex(pattern: str) -> str:
+    """`pattern` rewritten so that the regex module matches exactly what Java would.
+
+    The model's patterns are matched by AWS's Java front end: there `\\w` is `[A-Za-z0-9_]`
+    (so `é` is not a word character in a log group identifier), `\\d` is `[0-9]`, `\\s` is ASCII
+    whitespace, `.` stops at every line terminator, and a `-` right after a class escape inside
+    brackets is a literal.
+    """
+    out: list[str] = []
+    in_class = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            escape = pattern[i + 1]
+            body = _JAVA_CLASSES.get(escape.lower())
+            i += 2
+            if body is None:
+                out.append(c + escape)
+            elif not in_class:
+                out.append(f"[{'^' if escape.isupper() else ''}{body}]")
+            elif escape.isupper():
+                out.append(c + escape)  # a negated class inside brackets: not in any model
+            else:
+                out.append(body)
+                if pattern[i : i + 1] == "-" and pattern[i + 1 : i + 2] != "]":
+                    out.append(r"\-")
+                    i += 1
+            continue
+        if c == "[" and not in_class:
+            in_class = True
+        elif c == "]" and in_class:
+            in_class = False
+        elif c == "." and not in_class:
+            out.append(_JAVA_DOT)
+            i += 1
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
 @cache
 def _pattern(pattern: str) -> regex.Pattern[str]:
-    return regex.compile(pattern)
+    return regex.compile(java_regex(pattern))
 
 
 def _at_least(lo: int) -> Callable[[int], bool]:

@@ -9,7 +9,8 @@ One writer thread drains the queue: every record queued while the previous fsync
 and made durable by one fdatasync (group commit). Only then are the batches handed to `apply`
 (the memtable) and their futures resolved, so an acknowledged event is always on disk. A failed
 write or fsync fails every batch of that group, abandons the file (it is never written again)
-and records a discard marker in the next file, so replay never resurrects a failed batch.
+and records a discard marker in the next file, durable before the refusal is answered (or, if
+that fails too, first in the next commit), so replay never resurrects a failed batch.
 """
 
 from __future__ import annotations
@@ -330,6 +331,7 @@ class WalWriter:
             )
             self._discards.extend(written)
             self._abandon()
+            self._persist_discards()
             err = WalWriteError(f"The write-ahead log could not persist the batch: {e.strerror}")
             for p in group:
                 p.future.set_exception(err)
@@ -344,6 +346,29 @@ class WalWriter:
             return
         for p in group:
             p.future.set_result(None)
+
+    def _persist_discards(self) -> None:
+        """Make the discard marker durable before the refusal is answered.
+
+        The refused records may be in the abandoned file already (in the page cache at least),
+        so a crash before the next successful commit would replay them. If this fails too, the
+        marker stays pending and goes first into the next commit.
+        """
+        if not self._discards:
+            return
+        payload = b"".join(_DISCARD.pack(f, off) for f, off in self._discards)
+        try:
+            self._write(frame(KIND_DISCARD, payload), [])
+            self._sync()
+        except OSError as e:
+            log.error(
+                "WAL discard marker not persisted; kept for the next write file=%d errno=%s",
+                self._file_no,
+                e.errno,
+            )
+            self._abandon()
+            return
+        self._discards.clear()
 
     def _abandon(self) -> None:
         """Stop using the current file; the next write opens a new one."""

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from owl.domain.models import LogGroup
+from owl.domain.streams import stream_not_found
 from owl.errors import InvalidInputError
 from owl.patterns import PatternError, compile_pattern
 from owl.services.base import Call, Params, Result
@@ -43,7 +44,11 @@ def _stream_filter(call: Call, group: LogGroup, p: Params) -> dict[int, str] | N
         )
     if names is None and prefix is None:
         return None
-    return call.backends.streams.select(group, names=names, prefix=prefix)
+    selected = call.backends.streams.select(group, names=names, prefix=prefix)
+    if names is not None and len(selected) < len(set(names)):
+        # AWS fails the whole request when one named stream does not exist.
+        raise stream_not_found()
+    return selected
 
 
 def _cap_bytes(table: pa.Table) -> int:

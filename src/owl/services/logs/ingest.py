@@ -60,12 +60,17 @@ def _invalid(message: str) -> AwsError:
 
 def _fast_parse(body: bytes) -> Batch | None:
     """Arrow columns straight from the JSON body; None when the body needs the generic path."""
+    # Only an object goes to Arrow: a bare `null` document crashes its reader (SIGSEGV).
+    if not body.lstrip(b" \t\r\n").startswith(b"{"):
+        return None
     try:
         table = pj.read_json(
             io.BytesIO(body),
             read_options=pj.ReadOptions(block_size=len(body) + 64, use_threads=False),
             parse_options=_PARSE,
         )
+        # Arrow does not check that strings are UTF-8; the generic path refuses such bodies.
+        table.validate(full=True)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
         return None
     if table.num_rows != 1:
