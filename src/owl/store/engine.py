@@ -108,6 +108,11 @@ class Store:
         self._obsolete: dict[int, Segment] = {}  # left the current version, file not deleted
         self._stats: dict[int, StreamStats] = {}
         self._dirty_stats: dict[int, StreamStats] = {}
+        # Deleted streams no segment holds any more. Their entry stays in the manifest (replay
+        # skips them) until no WAL file older than `_deleted_wal` (newest one that may hold a
+        # batch of a deleted stream) is left.
+        self._rewritten: set[tuple[int, int]] = set()
+        self._deleted_wal = 0
         self._disk_checked = 0.0
         self._disk_ok = True
         self._db = duckdb.connect(config={"temp_directory": str(root / "tmp"), "threads": 2})
@@ -146,6 +151,7 @@ class Store:
             apply=self._apply,
             fsync=self.config.fsync,
         )
+        self._deleted_wal = self._wal.active_file - 1  # new writes go to new files only
         log.info(
             "Store opened segments=%d replayed_events=%d next_seq=%d",
             len(m.segments),
@@ -214,6 +220,8 @@ class Store:
             for b in batches:
                 if b.group_id in self._manifest.dropped_groups:
                     continue
+                if b.stream_id in self._manifest.deleted_streams.get(b.group_id, ()):
+                    continue  # appended while the stream was being deleted
                 self._note_stats(b)
                 self._apply_one(b)
 
@@ -320,6 +328,8 @@ class Store:
             group.mem = group.mem.without_stream(stream_id)
             # Segments (present, or being written by a flush now) are rewritten without it.
             self._manifest.deleted_streams.setdefault(group_id, set()).add(stream_id)
+            if self._wal is not None:
+                self._deleted_wal = self._wal.active_file
             self._save_manifest()
 
     # -- flush, merge, WAL retirement ------------------------------------------------------
@@ -402,11 +412,16 @@ class Store:
         """Size-tiered: merge `merge_fanin` segments of one level, or rewrite to drop streams."""
         with self._flush_lock, self._lock:
             work: list[tuple[int, tuple[Segment, ...], list[int]]] = []
-            for gid in list(self._manifest.deleted_streams):
+            for gid, sids in self._manifest.deleted_streams.items():
                 if not self._groups.get(gid, _Group()).segments:
-                    del self._manifest.deleted_streams[gid]  # nothing on disk holds them
+                    self._rewritten.update((gid, sid) for sid in sids)  # no segment holds them
+            self._forget_deletions()
             for gid, g in self._groups.items():
-                deleted = sorted(self._manifest.deleted_streams.get(gid, set()))
+                deleted = sorted(
+                    sid
+                    for sid in self._manifest.deleted_streams.get(gid, set())
+                    if (gid, sid) not in self._rewritten
+                )
                 if deleted:
                     work.append((gid, g.segments, deleted))
                     continue
@@ -442,17 +457,30 @@ class Store:
                 self._manifest.segments = [
                     s for s in self._manifest.segments if s.id not in gone
                 ] + ([out] if out is not None else [])
-                if deleted:
-                    remaining = self._manifest.deleted_streams.get(group_id, set()) - set(deleted)
-                    if remaining:
-                        self._manifest.deleted_streams[group_id] = remaining
-                    else:
-                        self._manifest.deleted_streams.pop(group_id, None)
+                self._rewritten.update((group_id, sid) for sid in deleted)
                 for s in inputs:
                     self._obsolete[s.id] = s
                 self._save_manifest()
                 self._collect_garbage()
             log.debug("Merged group=%d inputs=%d", group_id, len(inputs))
+
+    def _forget_deletions(self) -> None:
+        """Drop deleted streams from the manifest once neither a segment nor the WAL holds them.
+
+        Until then replay must keep skipping them: the WAL still holds their batches, and
+        those past the group's flushed sequence would come back.
+        """
+        assert self._wal is not None
+        if not self._rewritten or self._wal.oldest_file() <= self._deleted_wal:
+            return
+        for gid, sid in self._rewritten:
+            sids = self._manifest.deleted_streams.get(gid)
+            if sids is not None:
+                sids.discard(sid)
+                if not sids:
+                    del self._manifest.deleted_streams[gid]
+        self._rewritten.clear()
+        self._save_manifest()
 
     def _retire_wal(self) -> None:
         """Delete WAL files whose every batch is in a segment.

@@ -219,6 +219,11 @@ class WalWriter:
         with self._cond:
             return self._committing_from
 
+    def oldest_file(self) -> int:
+        """The oldest WAL file still on disk (the active one when there is none)."""
+        with self._cond:
+            return min(self._sizes, default=self._file_no)
+
     def total_bytes(self) -> int:
         with self._cond:
             return sum(self._sizes.values())
