@@ -633,3 +633,16 @@ def test_dev_mode_warns_at_start_and_writes_no_credentials(dev_server: OwlServer
     assert "WARNING" in log and "--dev" in log and DEV_ACCOUNT in log
     assert "aws_secret_access_key" not in log
     assert not (dev_server.data_dir / "credentials").exists()
+
+
+def test_credential_scoped_to_another_service_is_refused(
+    server: OwlServer, unique_name: str
+) -> None:
+    """A signature made for another service (here s3) does not open the logs API."""
+    resp = root_call(server, "CreateLogGroup", {"logGroupName": unique_name}, service="s3")
+    assert_refused(
+        resp,
+        "InvalidSignatureException",
+        "Credential should be scoped to correct service: 'logs'. ",
+    )
+    assert group_names(server, unique_name) == []

@@ -191,13 +191,23 @@ def verify(
     secret_of: Callable[[str], tuple[str, str] | None],
     now: dt.datetime,
     skew_s: int,
+    service: str | None = None,
 ) -> Principal:
-    """Authenticate one request; returns the principal or raises the AWS error."""
+    """Authenticate one request; returns the principal or raises the AWS error.
+
+    `service` is the signing name the credential scope must carry (e.g. "logs").
+    """
     lowered = {k.lower(): v for k, v in headers}
     header = lowered.get("authorization")
     if not header:
         raise missing_token()
     scope = parse_authorization(header)
+    if service is not None and scope.service != service:
+        raise AwsError(
+            "InvalidSignatureException",
+            f"Credential should be scoped to correct service: '{service}'. ",
+            400,
+        )
     if "host" not in scope.signed_headers:
         raise incomplete("'Host' must be a 'SignedHeader' in the AWS Authorization.")
     amz_date = lowered.get("x-amz-date")

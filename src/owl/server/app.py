@@ -90,7 +90,7 @@ class Gateway:
             # even unauthenticated, grow /metrics without bound.
             if target_operation in service_model(service.name).operation_names:
                 operation = target_operation
-            principal = self._authenticate(request, body)
+            principal = self._authenticate(request, body, spec.signing_name)
             if operation == "unknown":
                 raise unknown_operation()
             call = Call(
@@ -164,7 +164,7 @@ class Gateway:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _authenticate(self, request: Request, body: bytes) -> sigv4.Principal:
+    def _authenticate(self, request: Request, body: bytes, signing_name: str) -> sigv4.Principal:
         headers = list(request.headers.items())
         if self.settings.dev:
             return sigv4.unverified_principal(headers, self.settings.dev_account_id, DEFAULT_REGION)
@@ -176,6 +176,7 @@ class Gateway:
             secret_of=self.state.backends.accounts.secret_of,
             now=dt.datetime.now(dt.UTC),
             skew_s=self.settings.clock_skew_seconds,
+            service=signing_name,
         )
 
     def _count(self, service: str, operation: str, code: str, started: float) -> None:
