@@ -339,6 +339,9 @@ class Store:
         ids = [group_id] if group_id is not None else list(self._groups)
         for gid in ids:
             self._flush_group(gid)
+        assert self._wal is not None
+        if group_id is None and self.memtable_bytes() == 0:
+            self._wal.seal()  # everything is in segments: the WAL file can go too
         self._retire_wal()
 
     def maintain(self) -> None:
@@ -496,7 +499,7 @@ class Store:
             committing = self._wal.oldest_unapplied()
             if committing is not None:
                 needed.append(committing)
-            keep_from = min(needed) if needed else self._wal.active_file
+            keep_from = min(needed) if needed else self._wal.first_future_file()
         self.before_retire()  # persist stream statistics before the WAL that holds them goes
         self._wal.retire_before(keep_from)
 

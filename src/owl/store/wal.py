@@ -224,6 +224,22 @@ class WalWriter:
         with self._cond:
             return min(self._sizes, default=self._file_no)
 
+    def first_future_file(self) -> int:
+        """The oldest file that a write from now on can go to."""
+        with self._cond:
+            sealed = self._fd < 0 and self._file_no in self._sizes
+            return self._file_no + 1 if sealed else self._file_no
+
+    def seal(self) -> bool:
+        """Close the current file when idle, so that it can be retired once flushed (the next
+        write opens a new one). True when sealed."""
+        with self._cond:
+            if self._queue or self._committing_from is not None or self._fd < 0:
+                return False
+            os.close(self._fd)
+            self._fd = -1
+            return True
+
     def total_bytes(self) -> int:
         with self._cond:
             return sum(self._sizes.values())
@@ -233,7 +249,8 @@ class WalWriter:
         with self._cond:
             if self._committing_from is not None:
                 file_no = min(file_no, self._committing_from)
-            doomed = [n for n in self._sizes if n < file_no and n != self._file_no]
+            open_file = self._file_no if self._fd >= 0 else None
+            doomed = [n for n in self._sizes if n < file_no and n != open_file]
             for n in doomed:
                 del self._sizes[n]
         for n in doomed:
@@ -261,6 +278,8 @@ class WalWriter:
                 if not self._queue and self._closed:
                     return
                 group, self._queue = self._queue, []
+                # Set with the take, so `seal` and retirement never see a taken, unmarked group.
+                self._committing_from = self._file_no
             self._commit(group)
 
     def _open_next(self) -> None:
@@ -310,8 +329,6 @@ class WalWriter:
         os.fdatasync(self._fd)
 
     def _commit(self, group: list[_Pending]) -> None:
-        with self._cond:
-            self._committing_from = self._file_no
         try:
             self._commit_group(group)
         finally:

@@ -73,7 +73,7 @@ def _fast_parse(body: bytes) -> Batch | None:
         )
         # Arrow does not check that strings are UTF-8; the generic path refuses such bodies.
         table.validate(full=True)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+    except pa.ArrowException:
         return None
     if table.num_rows != 1:
         return None
