@@ -52,7 +52,7 @@ class OwlServer:
             service,
             endpoint_url=self.endpoint,
             region_name=region,
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
             **kw,
         )
 

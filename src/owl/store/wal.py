@@ -220,9 +220,11 @@ class WalWriter:
             return self._committing_from
 
     def oldest_file(self) -> int:
-        """The oldest WAL file still on disk (the active one when there is none)."""
+        """The oldest WAL file still on disk (the next one to be written when there is none)."""
         with self._cond:
-            return min(self._sizes, default=self._file_no)
+            if self._sizes:
+                return min(self._sizes)
+        return self.first_future_file()
 
     def first_future_file(self) -> int:
         """The oldest file that a write from now on can go to."""
