@@ -102,7 +102,8 @@ def get_log_events(call: Call, p: Params) -> Result:
         group.id,
         stream.id,
         start=start,
-        end=end,
+        # GetLogEvents excludes endTime itself (FilterLogEvents includes it).
+        end=None if end is None else end - 1,
         after=after,
         before=before,
         limit=limit or DEFAULT_LIMIT,
