@@ -115,23 +115,30 @@ def list_files(directory: Path) -> list[int]:
 
 
 def _records(path: Path) -> Iterator[tuple[int, int, memoryview]]:
-    """(offset, kind, payload) of each intact record; stops at the first torn or empty one."""
-    data = memoryview(path.read_bytes())
-    pos = 0
-    while pos + HEADER.size <= len(data):
-        magic, length, crc, _key, kind, _flags, _ = HEADER.unpack_from(data, pos)
-        if magic != MAGIC:
-            return
-        end = pos + HEADER.size + length
-        if end > len(data):
-            log.warning("Torn WAL record dropped file=%s offset=%d", path.name, pos)
-            return
-        payload = data[pos + HEADER.size : end]
-        if zlib.crc32(payload) != crc:
-            log.warning("WAL record with a bad checksum dropped file=%s offset=%d", path.name, pos)
-            return
-        yield pos, kind, payload
-        pos = end
+    """(offset, kind, payload) of each intact record; stops at the first torn or empty one.
+
+    Reads record by record, so the zero-filled, preallocated tail of a file costs nothing.
+    """
+    with path.open("rb") as f:
+        pos = 0
+        while True:
+            head = f.read(HEADER.size)
+            if len(head) < HEADER.size:
+                return
+            magic, length, crc, _key, kind, _flags, _ = HEADER.unpack(head)
+            if magic != MAGIC:
+                return
+            payload = f.read(length)
+            if len(payload) < length:
+                log.warning("Torn WAL record dropped file=%s offset=%d", path.name, pos)
+                return
+            if zlib.crc32(payload) != crc:
+                log.warning(
+                    "WAL record with a bad checksum dropped file=%s offset=%d", path.name, pos
+                )
+                return
+            yield pos, kind, memoryview(payload)
+            pos += HEADER.size + length
 
 
 def replay(directory: Path) -> Iterator[WalBatch]:
