@@ -1,0 +1,822 @@
+"""FilterLogEvents, all pages, on owl next to moto's server and to DuckDB on a Parquet file.
+
+What is measured: the wall time to read every page of one FilterLogEvents query (startTime and
+endTime spanning the whole group, no pattern or one plain term), from the first request to the
+last answer, by one client, in two layouts of the same generated events:
+
+* `one`:  1 group x 4 streams (events interleaved in time across the streams);
+* `many`: --groups x --streams-per-group streams (100 x 1,000), every group read in turn; the
+  time is the sum over the groups.
+
+Peers, on the same events:
+
+* moto's server (in memory), read the same way, with --moto-timeout seconds (120) per
+  measurement; a measurement that runs out of time reports how far it got, never extrapolates,
+  and is not repeated in later runs. moto is loaded only up to --moto-max-events (1,000,000).
+* DuckDB running the equivalent SQL directly on one zstd Parquet file of the same events
+  (sorted by group, timestamp, sequence, row groups of 16,384 rows as owl's segments, so a
+  query of one group skips the others by their statistics; one query per group):
+  `SELECT stream, ts, seq, ingest, message FROM read_parquet(f) WHERE group_id = g AND ts BETWEEN
+  lo AND hi [AND contains(message, term)] ORDER BY ts, seq`, fetched fully as Arrow. This is the
+  floor: one ordered scan with no protocol around it. The target is owl within 2x of it.
+
+The client is deliberately lean (SigV4 by botocore's signer, http.client keep-alive, orjson
+parsing of every page) and the same for owl and moto: boto3's shape-by-shape response parsing
+costs more than the servers being measured. Every page is parsed and its events counted; counts
+are checked against DuckDB's, and event order (timestamps never decrease) is checked on owl.
+
+owl runs with --no-fsync (only reads are measured) and is flushed to Parquet segments, merges
+settled, before the first measurement. Loading is untimed (4 client processes).
+
+    .venv/bin/python bench/filter.py --quick               # smoke: 20,000 events, 1 run
+    .venv/bin/python bench/filter.py                       # 1,000,000 events, 3 runs
+    .venv/bin/python bench/filter.py --large --runs 1      # 10,000,000 events (no moto)
+    .venv/bin/python bench/filter.py --report bench/results/filter-<stamp>.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import duckdb
+import numpy as np
+import orjson
+import psutil
+import pyarrow as pa
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _servers as srv  # noqa: E402
+import _workload as wl  # noqa: E402
+
+BENCH_DIR = Path(__file__).resolve().parent
+LAYOUTS = ("one", "many")
+PATTERNS = ("none", "term")
+KINDS = ("owl", "duckdb", "moto")
+TARGET = "Logs_20140328"
+ROW_GROUP_ROWS = 16_384  # as owl's segments: lets a per-group query skip the other groups
+
+
+@dataclass(frozen=True)
+class Options:
+    events: int
+    runs: int
+    groups: int
+    streams_per_group: int
+    term: str
+    moto_timeout_s: float
+    moto_max_events: int
+    moto_load_timeout_s: float
+    loaders: int
+    seed: int
+    layouts: tuple[str, ...]
+    servers: tuple[str, ...]
+    out_dir: Path
+    quick: bool
+
+
+# -- a lean client -------------------------------------------------------------------------------
+
+
+class ServiceError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.code = code
+
+
+class LeanLogs:
+    """CloudWatch Logs JSON 1.1 over one keep-alive connection: SigV4 signing, orjson parsing."""
+
+    def __init__(self, server: srv.Server) -> None:
+        self.url = server.endpoint + "/"
+        parts = urlsplit(self.url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.auth = SigV4Auth(
+            Credentials(server.access_key_id, server.secret_access_key), "logs", srv.REGION
+        )
+        self.conn: http.client.HTTPConnection | None = None
+
+    def call(self, operation: str, params: dict[str, Any], timeout: float = 900.0) -> Any:
+        body = orjson.dumps(params)
+        request = AWSRequest(
+            method="POST",
+            url=self.url,
+            data=body,
+            headers={
+                "Content-Type": "application/x-amz-json-1.1",
+                "X-Amz-Target": f"{TARGET}.{operation}",
+            },
+        )
+        self.auth.add_auth(request)
+        headers = dict(request.headers.items())
+        headers["Host"] = f"{self.host}:{self.port}"
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection(self.host, self.port)
+        # http.client reconnects by itself when the server closed the connection (moto does)
+        self.conn.timeout = max(timeout, 0.001)
+        if self.conn.sock is not None:
+            self.conn.sock.settimeout(self.conn.timeout)
+        try:
+            self.conn.request("POST", "/", body=body, headers=headers)
+            response = self.conn.getresponse()
+            data = response.read()
+        except BaseException:
+            self.close()  # a timed-out or broken connection is not reused
+            raise
+        if response.status != 200:
+            doc = orjson.loads(data) if data.startswith(b"{") else {}
+            code = str(doc.get("__type", response.status)).rsplit("#", 1)[-1]
+            raise ServiceError(response.status, code, str(doc.get("message", data[:200])))
+        return orjson.loads(data) if data else {}
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    name: str
+    groups: list[str]
+    streams: list[wl.StreamEvents]  # every stream with its events (indexes into the messages)
+
+    @property
+    def events(self) -> int:
+        return sum(s.count for s in self.streams)
+
+
+def make_layout(name: str, n_events: int, start_ms: int, opts: Options) -> Layout:
+    if name == "one":
+        group = "/bench/filter/one"
+        per = n_events // 4
+        streams = [wl.StreamEvents(group, f"stream-{k}", k * per, per, start_ms) for k in range(4)]
+        return Layout(name, [group], streams)
+    groups = [f"/bench/filter/g{g:03d}" for g in range(opts.groups)]
+    n_streams = opts.groups * opts.streams_per_group
+    per = max(1, n_events // n_streams)
+    rng = random.Random(opts.seed)
+    window = per * opts.streams_per_group  # each stream starts somewhere in its group's window
+    streams = [
+        wl.StreamEvents(g, f"s{s:05d}", i * per, per, start_ms + rng.randrange(window))
+        for i, (g, s) in enumerate((g, s) for g in groups for s in range(opts.streams_per_group))
+    ]
+    return Layout(name, groups, streams)
+
+
+def events_table(layout: Layout, msgs: pa.Array, ingest_ms: int) -> pa.Table:
+    """The layout's events as columns: group_id, stream, ts, seq, ingest, message."""
+    counts = np.array([s.count for s in layout.streams], dtype=np.int64)
+    firsts = np.array([s.first for s in layout.streams], dtype=np.int64)
+    starts = np.array([s.start_ms for s in layout.streams], dtype=np.int64)
+    gid = {g: i for i, g in enumerate(layout.groups)}
+    group_ids = np.array([gid[s.group] for s in layout.streams], dtype=np.int32)
+    stream_no = np.repeat(np.arange(len(layout.streams)), counts)
+    offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    names = pa.array([s.stream for s in layout.streams]).dictionary_encode()
+    n = int(counts.sum())
+    return pa.table(
+        {
+            "group_id": pa.array(group_ids[stream_no]),
+            "stream": names.take(pa.array(stream_no)),
+            "ts": pa.array(starts[stream_no] + offsets),
+            "seq": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+            "ingest": pa.array(np.full(n, ingest_ms, dtype=np.int64)),
+            "message": msgs.take(pa.array(firsts[stream_no] + offsets)),
+        }
+    )
+
+
+def write_parquet(table: pa.Table, path: Path) -> None:
+    con = duckdb.connect()
+    try:
+        con.register("events", table)
+        con.execute(
+            f"COPY (SELECT * FROM events ORDER BY group_id, ts, seq) TO '{path}' "
+            f"(FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE {ROW_GROUP_ROWS})"
+        )
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True)
+class Query:
+    """One FilterLogEvents query per group: its window and, per pattern, the expected count."""
+
+    group: str
+    group_id: int
+    lo: int
+    hi: int
+    expected: dict[str, int]
+
+
+def group_queries(parquet: Path, layout: Layout, term: str) -> list[Query]:
+    con = duckdb.connect()
+    try:
+        rows = con.execute(
+            "SELECT group_id, min(ts), max(ts), count(*), count(*) FILTER (contains(message, ?)) "
+            "FROM read_parquet(?) GROUP BY group_id ORDER BY group_id",
+            [term, str(parquet)],
+        ).fetchall()
+    finally:
+        con.close()
+    return [
+        Query(layout.groups[g], int(g), int(lo), int(hi), {"none": int(n), "term": int(t)})
+        for g, lo, hi, n, t in rows
+    ]
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class LoadWork:
+    msgs: list[str]
+    sizes: list[int]
+
+
+def _load_worker(
+    server: srv.Server, streams: list[wl.StreamEvents], work: LoadWork, q: Any
+) -> None:
+    try:
+        client = LeanLogs(server)
+        events = 0
+        for s in streams:
+            client.call("CreateLogStream", {"logGroupName": s.group, "logStreamName": s.stream})
+            for request in wl.batches(s, work.msgs, work.sizes):
+                answer = client.call("PutLogEvents", request)
+                if answer.get("rejectedLogEventsInfo"):
+                    raise RuntimeError(f"events rejected: {answer['rejectedLogEventsInfo']}")
+                events += len(request["logEvents"])
+        q.put(("ok", events))
+    except BaseException:
+        q.put(("error", traceback.format_exc()))
+
+
+def load(server: srv.Server, layout: Layout, work: LoadWork, loaders: int, timeout: float) -> float:
+    """Create groups (and streams) and put every event with `loaders` forked processes."""
+    client = LeanLogs(server)
+    for g in layout.groups:
+        client.call("CreateLogGroup", {"logGroupName": g})
+    client.close()
+    ctx = mp.get_context("fork")
+    q = ctx.Queue()
+    parts = [layout.streams[k::loaders] for k in range(loaders)]
+    t = time.perf_counter()
+    procs = [ctx.Process(target=_load_worker, args=(server, p, work, q)) for p in parts if p]
+    for p in procs:
+        p.start()
+    try:
+        done = 0
+        loaded = 0
+        while done < len(procs):
+            remaining = timeout - (time.perf_counter() - t)
+            if remaining <= 0:
+                raise TimeoutError(f"loading {server.kind} took more than {timeout:.0f} s")
+            try:
+                status, value = q.get(timeout=min(remaining, 5.0))
+            except Exception:  # queue.Empty: check the workers are alive
+                if any(p.exitcode not in (None, 0) for p in procs):
+                    raise RuntimeError("a loader process died") from None
+                continue
+            if status != "ok":
+                raise RuntimeError(f"loading {server.kind} failed:\n{value}")
+            done += 1
+            loaded += int(value)
+    finally:
+        for p in procs:
+            if p.is_alive():
+                p.kill()
+            p.join()
+    if loaded != layout.events:
+        raise RuntimeError(f"loaded {loaded} of {layout.events} events into {server.kind}")
+    return time.perf_counter() - t
+
+
+# -- measurements --------------------------------------------------------------------------------
+
+
+@dataclass
+class Pass:
+    events: int = 0
+    pages: int = 0
+    wall_s: float = 0.0
+    first_page_s: float | None = None
+    complete: bool = True
+    ordered: bool = True
+    timed_out: bool = False
+    error: str | None = None
+
+
+def filter_all(client: LeanLogs, q: Query, pattern: str | None, deadline: float, out: Pass) -> None:
+    """Every page of one group's query, until there is no nextToken (or the deadline)."""
+    params: dict[str, Any] = {"logGroupName": q.group, "startTime": q.lo, "endTime": q.hi}
+    if pattern is not None:
+        params["filterPattern"] = pattern
+    last_ts = -1
+    start = time.perf_counter()
+    while True:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
+            out.complete = False
+            break
+        try:
+            page = client.call("FilterLogEvents", params, timeout=remaining)
+        except TimeoutError:
+            out.complete = False
+            out.timed_out = True
+            break
+        except (OSError, http.client.HTTPException, ServiceError) as e:
+            out.complete = False
+            out.error = f"page {out.pages + 1}: {type(e).__name__}: {e}"
+            break
+        if out.first_page_s is None:
+            out.first_page_s = time.perf_counter() - start
+        events = page.get("events", [])
+        out.pages += 1
+        out.events += len(events)
+        if events:
+            out.ordered &= events[0]["timestamp"] >= last_ts
+            out.ordered &= all(
+                a["timestamp"] <= b["timestamp"] for a, b in zip(events, events[1:], strict=False)
+            )
+            last_ts = events[-1]["timestamp"]
+        token = page.get("nextToken")
+        if not token:
+            break
+        params["nextToken"] = token
+    out.wall_s += time.perf_counter() - start
+
+
+def measure_server(
+    server: srv.Server, queries: list[Query], pattern: str, opts: Options, timeout: float
+) -> dict[str, Any]:
+    client = LeanLogs(server)
+    text = opts.term if pattern == "term" else None
+    result = Pass()
+    deadline = time.perf_counter() + timeout
+    cpu0 = srv.cpu_seconds(server.pid)
+    try:
+        for q in queries:
+            filter_all(client, q, text, deadline, result)
+            if not result.complete:
+                break
+    finally:
+        client.close()
+    expected = sum(q.expected[pattern] for q in queries)
+    if result.complete and result.events != expected:
+        raise RuntimeError(f"{server.kind} returned {result.events} events, expected {expected}")
+    return {
+        "events": result.events,
+        "expected": expected,
+        "pages": result.pages,
+        "wall_s": result.wall_s,
+        "events_per_s": result.events / result.wall_s if result.wall_s else 0.0,
+        "first_page_ms": (result.first_page_s or 0.0) * 1000,
+        "complete": result.complete,
+        "timed_out": result.timed_out,
+        "error": result.error,
+        "ordered": result.ordered,
+        "server_cpu_s": srv.cpu_seconds(server.pid) - cpu0,
+        "groups": len(queries),
+    }
+
+
+def measure_duckdb(parquet: Path, queries: list[Query], pattern: str, term: str) -> dict[str, Any]:
+    sql = (
+        "SELECT stream, ts, seq, ingest, message FROM read_parquet($f) "
+        "WHERE group_id = $g AND ts BETWEEN $lo AND $hi"
+        + (" AND contains(message, $term)" if pattern == "term" else "")
+        + " ORDER BY ts, seq"
+    )
+    con = duckdb.connect()
+    rows = 0
+    try:
+        start = time.perf_counter()
+        for q in queries:
+            params: dict[str, object] = {"f": str(parquet), "g": q.group_id, "lo": q.lo, "hi": q.hi}
+            if pattern == "term":
+                params["term"] = term
+            rows += con.sql(sql, params=params).to_arrow_table().num_rows
+        wall = time.perf_counter() - start
+    finally:
+        con.close()
+    expected = sum(q.expected[pattern] for q in queries)
+    if rows != expected:
+        raise RuntimeError(f"DuckDB returned {rows} rows, expected {expected}")
+    return {
+        "events": rows,
+        "expected": expected,
+        "wall_s": wall,
+        "events_per_s": rows / wall if wall else 0.0,
+        "complete": True,
+        "groups": len(queries),
+    }
+
+
+def wait_idle(pid: int, timeout: float = 180.0) -> None:
+    """After a timed-out request the server may still be working on it: wait until it is idle."""
+    proc = psutil.Process(pid)
+    deadline = time.monotonic() + timeout
+    proc.cpu_percent(None)
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        if proc.cpu_percent(None) < 5.0:
+            return
+
+
+# -- one layout ----------------------------------------------------------------------------------
+
+Results = dict[str, dict[str, dict[str, list[dict[str, Any]]]]]  # layout → pattern → kind → runs
+
+
+def run_layout(
+    name: str,
+    work: LoadWork,
+    msgs: pa.Array,
+    start_ms: int,
+    opts: Options,
+    results: Results,
+    notes: list[str],
+    on_result: Callable[[], None],
+) -> None:
+    layout = make_layout(name, opts.events, start_ms, opts)
+    tmp = Path(tempfile.mkdtemp(prefix=f"owl-bench-filter-{name}-"))
+    servers: dict[str, srv.Server] = {}
+    try:
+        parquet = tmp / "events.parquet"
+        t = time.perf_counter()
+        write_parquet(events_table(layout, msgs, start_ms), parquet)
+        queries = group_queries(parquet, layout, opts.term)
+        _say(f"{name}: {layout.events:,} events, parquet in {time.perf_counter() - t:.1f} s")
+        for kind in opts.servers:
+            if kind == "duckdb":
+                continue
+            if kind == "moto" and layout.events > opts.moto_max_events:
+                notes.append(
+                    f"moto, layout {name}: not loaded ({layout.events:,} events is more than "
+                    f"--moto-max-events {opts.moto_max_events:,})."
+                )
+                continue
+            if kind == "owl":
+                server = srv.start_owl(tmp / "owl", fsync=False)
+            else:
+                server = srv.start_moto(tmp)
+            servers[kind] = server
+            limit = opts.moto_load_timeout_s if kind == "moto" else 86_400.0
+            try:
+                took = load(server, layout, work, opts.loaders, limit)
+            except TimeoutError as e:
+                notes.append(f"moto, layout {name}: {e}; not measured.")
+                srv.stop(server)
+                del servers[kind]
+                continue
+            extra = ""
+            if kind == "owl":
+                segments = srv.owl_settle(server)
+                extra = f", {segments} segments after flush"
+            _say(f"{name}: loaded {kind} in {took:.0f} s{extra}")
+        for run in range(opts.runs):
+            kinds = [k for k in KINDS if k in opts.servers]
+            if run % 2:
+                kinds.reverse()
+            for pattern in PATTERNS:
+                slot = results.setdefault(name, {}).setdefault(pattern, {})
+                for kind in kinds:
+                    runs = slot.setdefault(kind, [])
+                    if kind != "duckdb" and kind not in servers:
+                        continue
+                    if runs and runs[-1].get("timed_out"):
+                        continue  # ran out of time before: another run would too
+                    if kind == "duckdb":
+                        r = measure_duckdb(parquet, queries, pattern, opts.term)
+                    else:
+                        timeout = opts.moto_timeout_s if kind == "moto" else 86_400.0
+                        r = measure_server(servers[kind], queries, pattern, opts, timeout)
+                        if r["timed_out"]:
+                            wait_idle(servers[kind].pid)
+                        if r["error"]:
+                            notes.append(f"{kind}, {name}/{pattern}, run {run + 1}: {r['error']}")
+                            _print_log_tail(servers[kind].log_path)
+                    r["run"] = run + 1
+                    runs.append(r)
+                    on_result()
+                    done = (
+                        f" (stopped after {opts.moto_timeout_s:.0f} s)"
+                        if r.get("timed_out")
+                        else ""
+                    )
+                    done += f" ERROR {r['error']}" if r.get("error") else ""
+                    _say(
+                        f"run {run + 1}/{opts.runs} {name:<4} {pattern:<4} {kind:<6} "
+                        f"{r['events']:>10,} events {r['wall_s']:8.2f} s "
+                        f"{r['events_per_s']:>12,.0f} events/s{done}"
+                    )
+    except BaseException:
+        for server in servers.values():
+            _print_log_tail(server.log_path)
+        raise
+    finally:
+        for server in servers.values():
+            srv.stop(server)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _print_log_tail(path: Path, lines: int = 40) -> None:
+    try:
+        tail = path.read_text(errors="replace").splitlines()[-lines:]
+    except OSError:
+        return
+    _say("\n".join([f"--- last lines of {path} ---", *tail]))
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def _median(runs: list[dict[str, Any]], key: str) -> float | None:
+    values = [r[key] for r in runs if r.get("complete")]
+    return statistics.median(values) if values else None
+
+
+def summarise(results: Results) -> list[dict[str, Any]]:
+    rows = []
+    for layout, by_pattern in results.items():
+        for pattern, by_kind in by_pattern.items():
+            row: dict[str, Any] = {"layout": layout, "pattern": pattern}
+            for kind, runs in by_kind.items():
+                row[kind] = {
+                    "wall_s": _median(runs, "wall_s"),
+                    "events_per_s": _median(runs, "events_per_s"),
+                    "all_wall_s": [r["wall_s"] for r in runs],
+                    "complete": all(r["complete"] for r in runs),
+                    "timed_out": any(r.get("timed_out") for r in runs),
+                    "errors": sum(bool(r.get("error")) for r in runs),
+                    "events": runs[-1]["events"] if runs else None,
+                    "expected": runs[-1]["expected"] if runs else None,
+                }
+                if kind != "duckdb":
+                    row[kind]["pages"] = runs[-1]["pages"] if runs else None
+                    row[kind]["first_page_ms"] = _median(runs, "first_page_ms")
+                    row[kind]["ordered"] = all(r.get("ordered", True) for r in runs)
+            owl = row.get("owl", {}).get("wall_s")
+            duck = row.get("duckdb", {}).get("wall_s")
+            moto = row.get("moto", {}).get("wall_s")
+            row["owl_over_duckdb"] = owl / duck if owl and duck else None
+            row["moto_over_owl"] = moto / owl if owl and moto else None
+            rows.append(row)
+    return rows
+
+
+def _f(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else fmt.format(value)
+
+
+def _moto_cell(row: dict[str, Any], opts: dict[str, Any]) -> tuple[str, str, str]:
+    m = row.get("moto")
+    if not m or m.get("events") is None:
+        return "not run", "n/a", "n/a"
+    if m["timed_out"]:
+        return (
+            f"> {opts['moto_timeout_s']:.0f} s ({m['events']:,} of {m['expected']:,} events)",
+            "n/a",
+            "n/a",
+        )
+    ratio = row["moto_over_owl"]
+    return (
+        _f(m["wall_s"], "{:.2f}"),
+        _f(m["events_per_s"], "{:,.0f}"),
+        "n/a" if ratio is None else f"{ratio:.1f}x",
+    )
+
+
+def markdown(meta: dict[str, Any], results: Results, notes: list[str]) -> str:
+    o = meta["options"]
+    lines = [
+        f"## FilterLogEvents, all pages: owl vs DuckDB on Parquet vs moto ({meta['started']})",
+        "",
+        f"{o['events']:,} generated events (mean message {meta['mean_message_bytes']:.0f} B), "
+        f"layouts `one` = 1 group x 4 streams and `many` = {o['groups']} groups x "
+        f"{o['streams_per_group']:,} streams; term pattern `{o['term']}`; median of "
+        f"{o['runs']} run(s). Machine: {meta['cpus']} CPUs, load average at start "
+        f"{meta['loadavg_start']}, at end {meta.get('loadavg_end')}. owl {meta['owl_rev']}, "
+        f"DuckDB {meta['versions'].get('duckdb')}, moto {meta['versions'].get('moto')}.",
+        "",
+        "| layout | pattern | events | owl s (all pages) | owl events/s | owl pages | "
+        "owl first page ms | DuckDB s | owl/DuckDB | moto s | moto events/s | moto/owl |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in summarise(results):
+        owl, duck = row.get("owl", {}), row.get("duckdb", {})
+        ratio = row["owl_over_duckdb"]
+        moto_s, moto_eps, moto_ratio = _moto_cell(row, o)
+        events = duck.get("expected") or owl.get("expected")
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    row["layout"],
+                    row["pattern"],
+                    _f(events, "{:,}"),
+                    _f(owl.get("wall_s"), "{:.2f}"),
+                    _f(owl.get("events_per_s"), "{:,.0f}"),
+                    _f(owl.get("pages"), "{:,}"),
+                    _f(owl.get("first_page_ms"), "{:,.0f}"),
+                    _f(duck.get("wall_s"), "{:.2f}"),
+                    "n/a" if ratio is None else f"{ratio:.2f}x",
+                    moto_s,
+                    moto_eps,
+                    moto_ratio,
+                ]
+            )
+            + " |"
+        )
+    lines += [
+        "",
+        "- owl/moto s: one client reading every page (nextToken until absent) of each group's "
+        "query, startTime/endTime = the group's whole span; in `many` the sum over all groups. "
+        "Each page is parsed (orjson) and counted; SigV4 signing included.",
+        "- DuckDB s: the equivalent SQL on one zstd Parquet file of the same events (sorted by "
+        "group, ts, seq; row groups of 16,384 rows), one query per group, fetched fully as "
+        "Arrow; no HTTP, no JSON.",
+        "- owl/DuckDB: ratio of the medians (target: at most 2x). moto/owl: how many times "
+        "longer moto takes.",
+        *[f"- {n}" for n in notes],
+    ]
+    unordered = [
+        f"{r['layout']}/{r['pattern']}"
+        for r in summarise(results)
+        if not r.get("owl", {}).get("ordered", True)
+    ]
+    if unordered:
+        lines.append(f"- **owl returned events out of time order in: {', '.join(unordered)}**")
+    return "\n".join(lines) + "\n"
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    p.add_argument("--events", type=int, help="events per layout (default 1,000,000)")
+    p.add_argument("--large", action="store_true", help="10,000,000 events")
+    p.add_argument("--quick", action="store_true", help="smoke run: 20,000 events, 1 run")
+    p.add_argument("--runs", type=int, help="runs of each measurement (default 3)")
+    p.add_argument("--groups", type=int, help="groups of the `many` layout (100)")
+    p.add_argument("--streams-per-group", type=int, help="streams per group there (1,000)")
+    p.add_argument("--term", default="ERROR", help="the term pattern (default ERROR)")
+    p.add_argument("--moto-timeout", type=float, default=120.0, help="s per moto measurement")
+    p.add_argument("--moto-max-events", type=int, default=1_000_000)
+    p.add_argument("--moto-load-timeout", type=float, default=1_800.0)
+    p.add_argument("--loaders", type=int, default=4, help="loading client processes")
+    p.add_argument("--seed", type=int, default=20240601)
+    p.add_argument("--layouts", default=",".join(LAYOUTS))
+    p.add_argument("--servers", default=",".join(KINDS), help="among owl,duckdb,moto")
+    p.add_argument("--out-dir", type=Path, default=BENCH_DIR / "results")
+    p.add_argument("--report", type=Path, help="only re-print the markdown of a JSON result")
+    a = p.parse_args(argv)
+    layouts = tuple(x for x in a.layouts.split(",") if x)
+    servers = tuple(x for x in a.servers.split(",") if x)
+    if not set(layouts) <= set(LAYOUTS) or not set(servers) <= set(KINDS):
+        p.error(f"layouts among {LAYOUTS}, servers among {KINDS}")
+    events = a.events or (20_000 if a.quick else 10_000_000 if a.large else 1_000_000)
+    opts = Options(
+        events=events,
+        runs=a.runs or (1 if a.quick else 3),
+        groups=a.groups or (4 if a.quick else 100),
+        streams_per_group=a.streams_per_group or (50 if a.quick else 1_000),
+        term=a.term,
+        moto_timeout_s=a.moto_timeout,
+        moto_max_events=a.moto_max_events,
+        moto_load_timeout_s=a.moto_load_timeout,
+        loaders=a.loaders,
+        seed=a.seed,
+        layouts=layouts,
+        servers=servers,
+        out_dir=a.out_dir,
+        quick=a.quick,
+    )
+    return opts, a.report
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def _loadavg() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def _git_rev() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=BENCH_DIR,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ":/src"], cwd=BENCH_DIR)
+        return out.stdout.strip() + ("+dirty" if dirty.returncode else "")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def _version(name: str) -> str | None:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _interrupt(signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)  # unwind: servers stopped, partial results kept
+    opts, report = parse_args(argv)
+    if report is not None:
+        doc = json.loads(report.read_text())
+        print(markdown(doc["meta"], doc["runs"], doc["notes"]))
+        return 0
+    start_ms = int(time.time() * 1000) - 3 * 3600 * 1000  # inside the accepted 14-day window
+    t = time.perf_counter()
+    msgs = wl.messages(opts.events, seed=opts.seed, start_ms=start_ms)
+    sizes = wl.utf8_sizes(msgs)
+    arrow_msgs = pa.array(msgs, pa.string())
+    _say(f"generated {len(msgs):,} messages in {time.perf_counter() - t:.1f} s")
+    meta: dict[str, Any] = {
+        "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "cpus": os.cpu_count(),
+        "loadavg_start": _loadavg(),
+        "python": platform.python_version(),
+        "owl_rev": _git_rev(),
+        "versions": {n: _version(n) for n in ("moto", "duckdb", "pyarrow", "boto3", "orjson")},
+        "options": {**asdict(opts), "out_dir": str(opts.out_dir)},
+        "mean_message_bytes": statistics.fmean(sizes) if sizes else 0.0,
+    }
+    stamp = meta["started"].replace(":", "").replace("-", "")
+    path = opts.out_dir / f"filter-{stamp}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    results: Results = {}
+    notes: list[str] = []
+
+    def save(partial: bool) -> None:
+        doc = {
+            "meta": meta,
+            "partial": partial,
+            "summary": summarise(results),
+            "notes": notes,
+            "runs": results,
+        }
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(doc, indent=1) + "\n")
+        tmp.replace(path)
+
+    partial = True
+    try:
+        work = LoadWork(msgs, sizes)
+        for name in opts.layouts:
+            run_layout(name, work, arrow_msgs, start_ms, opts, results, notes, lambda: save(True))
+        partial = False
+    finally:
+        meta["loadavg_end"] = _loadavg()
+        save(partial)
+        report_md = markdown(meta, results, notes)
+        if partial:
+            report_md = "**Partial results: the benchmark did not finish.**\n\n" + report_md
+        (path.parent / "filter-latest.md").write_text(report_md)
+        print(report_md)
+        _say(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
