@@ -98,6 +98,15 @@ class CursorCache:
         with self._lock:
             return self._cursors.pop(key, None)
 
+    def sweep(self) -> None:
+        """Close the cursors idle for longer than `idle_s`: abandoned results pin a version."""
+        now = time.monotonic()
+        with self._lock:
+            idle = [k for k, c in self._cursors.items() if now - c.last_used > self._idle_s]
+            evicted = [self._cursors.pop(k) for k in idle]
+        for c in evicted:
+            c.close()
+
     def put(self, key: str, cursor: ScanCursor) -> None:
         evicted: list[ScanCursor] = []
         with self._lock:

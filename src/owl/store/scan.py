@@ -98,11 +98,16 @@ def open_group_scan(
     after: Position | None = None,
     forward: bool = True,
     batch_rows: int = 10_000,
+    columns: str = "e.*",
+    joins: str = "",
+    tables: dict[str, pa.Table] | None = None,
 ) -> ScanCursor:
     """An open, ordered scan of a group's events across streams (by (ts, seq)), after `after`.
 
     The caller owns the cursor: serve pages with `take`, then `close` it (or hand it to a
-    CursorCache). Rows: stream_id, ts, ingest, seq, message.
+    CursorCache). Rows are the events `e` (stream_id, ts, ingest, seq, message) unless the
+    caller projects `columns` (SQL over `e` and its `joins` on `tables`): work done there runs
+    once, in parallel, inside the one query instead of page by page.
     """
     lo = start if start is not None else 0
     hi = end if end is not None else MAX_INT64
@@ -134,7 +139,12 @@ def open_group_scan(
         if not parts:
             parts.append(f"SELECT * FROM (SELECT * FROM empty_events) WHERE {where}")
             con.register("empty_events", SCHEMA.empty_table())
-        sql = " UNION ALL ".join(parts) + f" ORDER BY ts {direction}, seq {direction}"
+        for name, table in (tables or {}).items():
+            con.register(name, table)
+        sql = (
+            f"SELECT {columns} FROM ({' UNION ALL '.join(parts)}) AS e {joins} "
+            f"ORDER BY e.ts {direction}, e.seq {direction}"
+        )
         used = {k: v for k, v in params.items() if f"${k}" in sql}
         reader = con.sql(sql, params=used).to_arrow_reader(batch_rows)
     except BaseException:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -32,7 +31,10 @@ PAGE_BUDGET_S = 2.0  # one call reads at most this long, then returns a partial 
 NEWEST_FIRST_MIN_START = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 _PURPOSE = "filter_log_events"
 
-EVENT_ID_SQL = "lpad(ts::VARCHAR, 19, '0') || lpad(seq::VARCHAR, 19, '0') || repeat('0', 18)"
+# 56 digits that sort like (timestamp, sequence): the same as GetLogEvents' token positions.
+EVENT_ID_SQL = (
+    "lpad(e.ts::VARCHAR, 19, '0') || lpad(e.seq::VARCHAR, 19, '0') || '000000000000000000'"
+)
 
 
 def _stream_filter(call: Call, group: LogGroup, p: Params) -> dict[int, str] | None:
@@ -55,34 +57,30 @@ def _cap_bytes(table: pa.Table) -> int:
     """How many leading rows fit in one 1 MB response."""
     if table.num_rows == 0:
         return 0
-    sizes = pc.add(pc.binary_length(table.column("message")), EVENT_OVERHEAD)
-    fits = pc.less_equal(pc.cumulative_sum(sizes), MAX_PAGE_BYTES)
+    fits = pc.less_equal(pc.cumulative_sum(table.column("size")), MAX_PAGE_BYTES)
     return max(1, int(pc.sum(fits).as_py() or 0))
 
 
-def _events_json(call: Call, group: LogGroup, page: pa.Table) -> Any:
-    """The page as one JSON array, serialised by DuckDB, with stream names joined in."""
-    if page.num_rows == 0:
-        return []
-    ids = pc.unique(page.column("stream_id")).to_pylist()
-    names = call.backends.streams.select_ids(group, ids)
-    name_table = pa.table(
+def _names_table(call: Call, group: LogGroup, streams: dict[int, str] | None) -> pa.Table:
+    names = streams if streams is not None else call.backends.streams.select(group)
+    return pa.table(
         {"sid": pa.array(list(names), pa.int64()), "name": pa.array(list(names.values()))}
     )
-    con = call.backends.store.cursor()
-    try:
-        order = pa.array(np.arange(page.num_rows, dtype=np.int64))
-        con.register("page", page.append_column("page_order", order))
-        con.register("names", name_table)
-        row = con.execute(
-            "SELECT string_agg(json_object('logStreamName', names.name, 'timestamp', ts, "
-            f"'message', message, 'ingestionTime', ingest, 'eventId', {EVENT_ID_SQL})::VARCHAR, "
-            "',' ORDER BY page_order) FROM page JOIN names ON names.sid = page.stream_id"
-        ).fetchone()
-    finally:
-        con.close()
-    assert row is not None and row[0] is not None
-    return orjson.Fragment("[" + row[0] + "]")
+
+
+# Each event's JSON is made inside the scan query (in parallel, once); a page only joins them.
+_PROJECTION = (
+    "e.ts, e.seq, strlen(e.message) + 26 AS size, "
+    "json_object('logStreamName', n.name, 'timestamp', e.ts, 'message', e.message, "
+    f"'ingestionTime', e.ingest, 'eventId', {EVENT_ID_SQL})::VARCHAR AS json"
+)
+_JOIN = "JOIN names n ON n.sid = e.stream_id"
+
+
+def _events_json(page: pa.Table) -> Any:
+    if page.num_rows == 0:
+        return []
+    return orjson.Fragment("[" + ",".join(page.column("json").to_pylist()) + "]")
 
 
 @LOGS.operation("FilterLogEvents")
@@ -114,6 +112,7 @@ def filter_log_events(call: Call, p: Params) -> Result:
     }
     token = p.get("nextToken")
     cursors = call.backends.cursors
+    cursors.sweep()  # put() alone leaves abandoned cursors open while no one pages
     cursor: ScanCursor | None = None
     after: Position | None = None
     if token:
@@ -131,6 +130,9 @@ def filter_log_events(call: Call, p: Params) -> Result:
             predicate_params=dict(pattern.params),
             after=after,
             forward=forward,
+            columns=_PROJECTION,
+            joins=_JOIN,
+            tables={"names": _names_table(call, group, streams)},
         )
     try:
         page = cursor.take(limit or DEFAULT_LIMIT, PAGE_BUDGET_S)
@@ -139,7 +141,7 @@ def filter_log_events(call: Call, p: Params) -> Result:
             if keep < page.num_rows:
                 cursor.push_back(page.slice(keep))
                 page = page.slice(0, keep)
-        events = _events_json(call, group, page)
+        events = _events_json(page)
     except BaseException:
         cursor.close()
         raise
