@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -62,6 +63,7 @@ import _servers as srv  # noqa: E402
 import _workload as wl  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
+SRC_DIR = BENCH_DIR.parent / "src" / "owl"
 KINDS = ("owl", "moto")
 SCENARIOS = ("ingest_1x4", "ingest_many", "read")
 Plan = list[tuple[str, dict[str, Any]]]  # (boto3 method, kwargs) in order
@@ -415,9 +417,10 @@ def run_all(work: Workload, opts: Options, on_result: Callable[[Results], None])
         kinds = opts.servers if run % 2 == 0 else tuple(reversed(opts.servers))
         for scenario in opts.scenarios:
             for kind in kinds:
-                t = time.perf_counter()
+                t, src = time.perf_counter(), src_digest()  # the tree may change under a long run
                 r = run_one(kind, scenario, work, opts)
                 r["took_s"] = time.perf_counter() - t
+                r["owl_src"] = src
                 results[scenario][kind].append(r)
                 on_result(results)
                 print(
@@ -519,9 +522,17 @@ def _header(meta: dict[str, Any]) -> str:
         f"(UTF-8), {o['clients']} client processes, {o['runs']} run(s) each on a fresh server; "
         f"many-streams scenario: {o['groups']} groups x {o['streams_per_group']} streams. "
         f"Machine: {meta['cpus']} CPUs, load average at start {meta['loadavg_start']}, "
-        f"at end {meta.get('loadavg_end')}. owl {meta['owl_rev']} with fsync on; "
+        f"at end {meta.get('loadavg_end')}. owl {meta['owl_rev']} with fsync on"
+        f"{_src_note(meta)}; "
         f"moto {meta['versions'].get('moto')}."
     )
+
+
+def _src_note(meta: dict[str, Any]) -> str:
+    digests = meta.get("owl_src_seen", [])
+    if len(digests) <= 1:
+        return ""
+    return f" (owl's source changed during the run: {len(digests)} versions, see owl_src per run)"
 
 
 def _notes(meta: dict[str, Any]) -> list[str]:
@@ -604,6 +615,7 @@ def environment(opts: Options, work: Workload) -> dict[str, Any]:
         "loadavg_start": _loadavg(),
         "python": platform.python_version(),
         "owl_rev": _git_rev(),
+        "owl_src_start": src_digest(),
         "versions": {n: version(n) for n in ("moto", "boto3", "duckdb", "pyarrow", "uvicorn")},
         "options": {**asdict(opts), "out_dir": str(opts.out_dir), "report": None},
         "workload": {
@@ -616,6 +628,14 @@ def environment(opts: Options, work: Workload) -> dict[str, Any]:
 
 def _loadavg() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def src_digest() -> str:
+    """A short digest of owl's source files: which code a measurement ran (no git needed)."""
+    h = hashlib.sha256()
+    for path in sorted(SRC_DIR.rglob("*.py")):
+        h.update(str(path.relative_to(SRC_DIR)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def _git_rev() -> str:
@@ -650,6 +670,10 @@ def save_json(meta: dict[str, Any], results: Results, *, partial: bool) -> Path:
 
 def complete_meta(meta: dict[str, Any], results: Results) -> None:
     meta.setdefault("loadavg_end", _loadavg())
+    seen = [meta.get("owl_src_start")] + [
+        r.get("owl_src") for runs in results.values() for rs in runs.values() for r in rs
+    ]
+    meta["owl_src_seen"] = sorted({d for d in seen if d})
     meta["incomplete_reads"] = {
         k: sum(not r["complete"] for r in runs)
         for k, runs in results.get("read", {}).items()
@@ -669,6 +693,7 @@ def finish(meta: dict[str, Any], results: Results, *, partial: bool) -> str:
     complete_meta(meta, results)
     path = save_json(meta, results, partial=partial)
     report = render(meta, results, partial=partial)
+    path.with_suffix(".md").write_text(report)
     (path.parent / "ingest-latest.md").write_text(report)
     return report
 

@@ -64,7 +64,7 @@ def read_stream_page(
                 files = ", ".join(f"'{p}'" for p in paths)
                 parts.append(f"SELECT {PAGE_COLUMNS} FROM read_parquet([{files}]) WHERE {where}")
             if not parts:
-                return _empty()
+                return empty_page()
             sql = " UNION ALL ".join(parts) + f" ORDER BY ts {direction}, seq {direction} LIMIT $n"
             used = {k: v for k, v in params.items() if f"${k}" in sql}
             table = con.sql(sql, params=used).to_arrow_table()
@@ -75,7 +75,7 @@ def read_stream_page(
     return table
 
 
-def _empty() -> pa.Table:
+def empty_page() -> pa.Table:
     return pa.table(
         {
             "ts": pa.array([], pa.int64()),

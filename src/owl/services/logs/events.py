@@ -21,7 +21,7 @@ from owl.errors import InvalidInputError
 from owl.services.base import Call, Params, Result
 from owl.services.logs import LOGS
 from owl.services.logs.streams import group_of
-from owl.store.scan import Position, read_stream_page
+from owl.store.scan import Position, empty_page, read_stream_page
 
 MAX_PAGE_BYTES = 1_048_576
 EVENT_OVERHEAD = 26
@@ -81,6 +81,59 @@ def _events_json(call: Call, table: pa.Table) -> Any:
     return orjson.Fragment("[" + row[0] + "]")
 
 
+# DuckDB answers ORDER BY … LIMIT n with a top-N heap for small n, but past ~8k rows it sorts
+# everything after the position: a page is read in chunks well under that.
+CHUNK_ROWS = 4_096
+
+
+def _read(
+    call: Call,
+    group_id: int,
+    stream_id: int,
+    start: int | None,
+    end: int | None,
+    after: Position | None,
+    before: Position | None,
+    limit: int | None,
+    forward: bool,
+) -> pa.Table:
+    """One page, oldest first: up to `limit` events, or without a limit as many as fit in 1 MB
+    (at most 10,000), read chunk by chunk from the position onwards."""
+    want = limit or DEFAULT_LIMIT
+    chunks: list[pa.Table] = []
+    have = size = 0
+    while have < want:
+        n = min(CHUNK_ROWS, want - have)
+        chunk = read_stream_page(
+            call.backends.store,
+            group_id,
+            stream_id,
+            start=start,
+            # GetLogEvents excludes endTime itself (FilterLogEvents includes it).
+            end=None if end is None else end - 1,
+            after=after,
+            before=before,
+            limit=n,
+            forward=forward,
+        )
+        if chunk.num_rows == 0:
+            break
+        chunks.append(chunk)
+        have += chunk.num_rows
+        size += int(pc.sum(pc.binary_length(chunk.column("message"))).as_py() or 0)
+        size += EVENT_OVERHEAD * chunk.num_rows
+        if chunk.num_rows < n or (limit is None and size >= MAX_PAGE_BYTES):
+            break
+        edge = 0 if not forward else chunk.num_rows - 1
+        pos = Position(chunk.column("ts")[edge].as_py(), chunk.column("seq")[edge].as_py())
+        after, before = (pos, None) if forward else (None, pos)
+    if not chunks:
+        return empty_page()
+    ordered = chunks if forward else chunks[::-1]
+    table = pa.concat_tables(ordered)
+    return _cap_bytes(table, forward) if limit is None else table
+
+
 @LOGS.operation("GetLogEvents")
 def get_log_events(call: Call, p: Params) -> Result:
     group = group_of(call, p)
@@ -97,20 +150,7 @@ def get_log_events(call: Call, p: Params) -> Result:
     else:
         forward = bool(p.get("startFromHead", False))
         pos = Position(0, 0)
-    table = read_stream_page(
-        call.backends.store,
-        group.id,
-        stream.id,
-        start=start,
-        # GetLogEvents excludes endTime itself (FilterLogEvents includes it).
-        end=None if end is None else end - 1,
-        after=after,
-        before=before,
-        limit=limit or DEFAULT_LIMIT,
-        forward=forward,
-    )
-    if limit is None:
-        table = _cap_bytes(table, forward)
+    table = _read(call, group.id, stream.id, start, end, after, before, limit, forward)
     if table.num_rows:
         first = Position(table.column("ts")[0].as_py(), table.column("seq")[0].as_py())
         last = Position(table.column("ts")[-1].as_py(), table.column("seq")[-1].as_py())
