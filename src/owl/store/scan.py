@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
 import pyarrow as pa
 
 from owl.store.cursor import ScanCursor
-from owl.store.engine import Store
+from owl.store.engine import GroupView, Store
 from owl.store.events import SCHEMA
 
 PAGE_COLUMNS = "ts, ingest, seq, message"
@@ -54,15 +55,7 @@ def read_stream_page(
     with store.view(group_id) as view:
         con = store.cursor()
         try:
-            parts = []
-            mem = view.mem.for_stream(stream_id)
-            if mem:
-                con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
-                parts.append(f"SELECT {PAGE_COLUMNS} FROM mem WHERE {where}")
-            paths = view.segment_paths()
-            if paths:
-                files = ", ".join(f"'{p}'" for p in paths)
-                parts.append(f"SELECT {PAGE_COLUMNS} FROM read_parquet([{files}]) WHERE {where}")
+            parts = _sources(con, view, view.mem.for_stream(stream_id), PAGE_COLUMNS, where)
             if not parts:
                 return empty_page()
             sql = " UNION ALL ".join(parts) + f" ORDER BY ts {direction}, seq {direction} LIMIT $n"
@@ -73,6 +66,25 @@ def read_stream_page(
     if not forward:
         table = table.take(pa.array(range(table.num_rows - 1, -1, -1), pa.int64()))
     return table
+
+
+def _sources(
+    con: duckdb.DuckDBPyConnection,
+    view: GroupView,
+    mem: list[pa.RecordBatch],
+    columns: str,
+    where: str,
+) -> list[str]:
+    """One SELECT per source of a pinned version: its memtable batches and its segment files."""
+    parts = []
+    if mem:
+        con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
+        parts.append(f"SELECT {columns} FROM mem WHERE {where}")
+    paths = view.segment_paths()
+    if paths:
+        files = ", ".join(f"'{p}'" for p in paths)
+        parts.append(f"SELECT {columns} FROM read_parquet([{files}]) WHERE {where}")
+    return parts
 
 
 def empty_page() -> pa.Table:
@@ -127,15 +139,7 @@ def open_group_scan(
     view = store.pin(group_id)
     con = store.cursor()
     try:
-        parts = []
-        mem = view.mem.all()
-        if mem:
-            con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
-            parts.append(f"SELECT * FROM mem WHERE {where}")
-        paths = view.segment_paths()
-        if paths:
-            files = ", ".join(f"'{p}'" for p in paths)
-            parts.append(f"SELECT * FROM read_parquet([{files}]) WHERE {where}")
+        parts = _sources(con, view, view.mem.all(), "*", where)
         if not parts:
             parts.append(f"SELECT * FROM (SELECT * FROM empty_events) WHERE {where}")
             con.register("empty_events", SCHEMA.empty_table())

@@ -26,10 +26,15 @@ def _copy_options(level: int) -> str:
     )
 
 
-def _finish(
-    con: duckdb.DuckDBPyConnection, tmp: Path, final: Path
-) -> tuple[int, int, int, int, int]:
-    """fsync and publish the file; return (rows, min_ts, max_ts, min_seq, max_seq)."""
+def _publish(
+    con: duckdb.DuckDBPyConnection,
+    tmp: Path,
+    final: Path,
+    segment_id: int,
+    group_id: int,
+    level: int,
+) -> Segment:
+    """fsync and rename the written file into place; describe it as a Segment."""
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -42,7 +47,18 @@ def _finish(
         [str(final)],
     ).fetchone()
     assert row is not None
-    return int(row[0]), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0), int(row[4] or 0)
+    return Segment(
+        id=segment_id,
+        group_id=group_id,
+        file=final.name,
+        rows=int(row[0]),
+        bytes=final.stat().st_size,
+        min_ts=int(row[1] or 0),
+        max_ts=int(row[2] or 0),
+        min_seq=int(row[3] or 0),
+        max_seq=int(row[4] or 0),
+        level=level,
+    )
 
 
 def write_segment(
@@ -66,19 +82,7 @@ def write_segment(
         )
     finally:
         con.unregister("flush_input")
-    rows, min_ts, max_ts, min_seq, max_seq = _finish(con, tmp, directory / name)
-    return Segment(
-        id=segment_id,
-        group_id=group_id,
-        file=name,
-        rows=rows,
-        bytes=(directory / name).stat().st_size,
-        min_ts=min_ts,
-        max_ts=max_ts,
-        min_seq=min_seq,
-        max_seq=max_seq,
-        level=level,
-    )
+    return _publish(con, tmp, directory / name, segment_id, group_id, level)
 
 
 def merge_segments(
@@ -102,19 +106,9 @@ def merge_segments(
         f"COPY (SELECT * FROM read_parquet([{files}]) {where} ORDER BY stream_id, ts, seq) "
         f"TO '{tmp}' ({_copy_options(zstd_level)})"
     )
-    rows, min_ts, max_ts, min_seq, max_seq = _finish(con, tmp, directory / name)
-    if rows == 0:
+    level = max(s.level for s in inputs) + 1
+    segment = _publish(con, tmp, directory / name, segment_id, group_id, level)
+    if segment.rows == 0:
         (directory / name).unlink()
         return None
-    return Segment(
-        id=segment_id,
-        group_id=group_id,
-        file=name,
-        rows=rows,
-        bytes=(directory / name).stat().st_size,
-        min_ts=min_ts,
-        max_ts=max_ts,
-        min_seq=min_seq,
-        max_seq=max_seq,
-        level=max(s.level for s in inputs) + 1,
-    )
+    return segment
