@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import OwlServer, free_port, start_server
+from tests.conftest import OwlServer, free_port, start_server, wait_healthy
 from tests.signing import call, send, signed_request
 
 
@@ -263,3 +264,22 @@ def test_server_keeps_serving_after_bad_requests(owl_server: OwlServer, unique_n
         "logGroups"
     ]] == [unique_name]  # fmt: skip
     assert owl_server.process.poll() is None
+
+
+def test_settings_come_from_owl_environment_variables(tmp_path: Path) -> None:
+    """OWL_* variables configure `owl serve` when no flag is given (README's promise)."""
+    port = free_port()
+    env = dict(os.environ, OWL_PORT=str(port), OWL_DATA_DIR=str(tmp_path / "d"), OWL_DEV="1")
+    env["OWL_DEV_ACCOUNT_ID"] = "123456789012"
+    log = tmp_path / "serve.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "owl", "serve"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        wait_healthy(port, process)
+        assert (tmp_path / "d" / "catalog.db").exists()
+        assert "as account 123456789012" in log.read_text()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(15) == 0

@@ -16,20 +16,35 @@ from owl.errors import DataDirLockedError
 
 
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind.")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(help="TCP port for every service.")] = DEFAULT_PORT,
+    host: Annotated[str, typer.Option(help="Address to bind.", envvar="OWL_HOST")] = DEFAULT_HOST,
+    port: Annotated[
+        int, typer.Option(help="TCP port for every service.", envvar="OWL_PORT")
+    ] = DEFAULT_PORT,
     data_dir: Annotated[
-        Path, typer.Option("--data-dir", help="Directory holding all state.")
+        Path, typer.Option("--data-dir", help="Directory holding all state.", envvar="OWL_DATA_DIR")
     ] = Path(DEFAULT_DATA_DIR),
     dev: Annotated[
-        bool, typer.Option("--dev", help="Accept any credentials (local development only).")
+        bool,
+        typer.Option(
+            "--dev", help="Accept any credentials (local development only).", envvar="OWL_DEV"
+        ),
     ] = False,
     dev_account_id: Annotated[
-        str, typer.Option("--dev-account-id", help="Account id of every request in --dev mode.")
+        str,
+        typer.Option(
+            "--dev-account-id",
+            help="Account id of every request in --dev mode.",
+            envvar="OWL_DEV_ACCOUNT_ID",
+        ),
     ] = DEFAULT_DEV_ACCOUNT,
-    log_level: Annotated[str, typer.Option(help="Level of owl's own log.")] = "info",
+    log_level: Annotated[
+        str, typer.Option(help="Level of owl's own log.", envvar="OWL_LOG_LEVEL")
+    ] = "info",
     fsync: Annotated[
-        bool, typer.Option(help="fsync the write-ahead log before acknowledging writes.")
+        bool,
+        typer.Option(
+            help="fsync the write-ahead log before acknowledging writes.", envvar="OWL_FSYNC"
+        ),
     ] = True,
     test_hooks: Annotated[
         bool,
