@@ -20,12 +20,10 @@ import pyarrow.compute as pc
 from owl.errors import InvalidInputError
 from owl.services.base import Call, Params, Result
 from owl.services.logs import LOGS
+from owl.services.logs.limits import DEFAULT_PAGE_EVENTS, EVENT_OVERHEAD, MAX_PAGE_BYTES
 from owl.services.logs.streams import group_of
 from owl.store.scan import Position, empty_page, read_stream_page
 
-MAX_PAGE_BYTES = 1_048_576
-EVENT_OVERHEAD = 26
-DEFAULT_LIMIT = 10_000
 _TOKEN = re.compile(r"([fb])/(\d{56})/([0-9a-f]{16})")
 
 
@@ -99,7 +97,7 @@ def _read(
 ) -> pa.Table:
     """One page, oldest first: up to `limit` events, or without a limit as many as fit in 1 MB
     (at most 10,000), read chunk by chunk from the position onwards."""
-    want = limit or DEFAULT_LIMIT
+    want = limit or DEFAULT_PAGE_EVENTS
     chunks: list[pa.Table] = []
     have = size = 0
     while have < want:

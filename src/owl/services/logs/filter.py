@@ -20,13 +20,11 @@ from owl.errors import InvalidInputError
 from owl.patterns import PatternError, compile_pattern
 from owl.services.base import Call, Params, Result
 from owl.services.logs import LOGS
+from owl.services.logs.limits import DEFAULT_PAGE_EVENTS, EVENT_OVERHEAD, MAX_PAGE_BYTES
 from owl.services.logs.streams import group_of
 from owl.store.cursor import ScanCursor
 from owl.store.scan import Position, open_group_scan
 
-DEFAULT_LIMIT = 10_000
-MAX_PAGE_BYTES = 1_048_576
-EVENT_OVERHEAD = 26
 PAGE_BUDGET_S = 2.0  # one call reads at most this long, then returns a partial page
 NEWEST_FIRST_MIN_START = 1_704_067_200_000  # 2024-01-01T00:00:00Z
 _PURPOSE = "filter_log_events"
@@ -70,7 +68,7 @@ def _names_table(call: Call, group: LogGroup, streams: dict[int, str] | None) ->
 
 # Each event's JSON is made inside the scan query (in parallel, once); a page only joins them.
 _PROJECTION = (
-    "e.ts, e.seq, strlen(e.message) + 26 AS size, "
+    f"e.ts, e.seq, strlen(e.message) + {EVENT_OVERHEAD} AS size, "
     "json_object('logStreamName', n.name, 'timestamp', e.ts, 'message', e.message, "
     f"'ingestionTime', e.ingest, 'eventId', {EVENT_ID_SQL})::VARCHAR AS json"
 )
@@ -135,7 +133,7 @@ def filter_log_events(call: Call, p: Params) -> Result:
             tables={"names": _names_table(call, group, streams)},
         )
     try:
-        page = cursor.take(limit or DEFAULT_LIMIT, PAGE_BUDGET_S)
+        page = cursor.take(limit or DEFAULT_PAGE_EVENTS, PAGE_BUDGET_S)
         if limit is None:
             keep = _cap_bytes(page)
             if keep < page.num_rows:

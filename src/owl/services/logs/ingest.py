@@ -22,11 +22,10 @@ from owl.protocol.errors import AwsError
 from owl.protocol.validate import ValidationFailed, validate, validate_members
 from owl.services.base import Call, Result
 from owl.services.logs import LOGS
+from owl.services.logs.limits import EVENT_OVERHEAD, MAX_BATCH_BYTES
 from owl.store.wal import WalWriteError
 
 MAX_EVENTS = 10_000
-MAX_BATCH_BYTES = 1_048_576
-EVENT_OVERHEAD = 26
 MAX_SPAN_MS = 24 * 3600 * 1000
 TOO_NEW_MS = 2 * 3600 * 1000
 TOO_OLD_MS = 14 * 24 * 3600 * 1000
