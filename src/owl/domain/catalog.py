@@ -93,6 +93,12 @@ server_secrets = sa.Table(
 )
 
 
+def starts_with(column: sa.ColumnElement[str], prefix: str) -> tuple[sa.ColumnElement[bool], ...]:
+    """`column` begins with `prefix`, case-sensitively; the range term lets the index serve it
+    (LIKE would fold case and need escaping)."""
+    return (column >= prefix, sa.func.substr(column, 1, len(prefix)) == prefix)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from owl.domain.catalog import log_group_tags, log_groups
+from owl.domain.catalog import log_group_tags, log_groups, starts_with
 from owl.domain.clock import Clock, SystemClock
 from owl.domain.models import LogGroup, Scope
 from owl.domain.pagination import TokenSigner
@@ -211,9 +211,7 @@ class LogGroups:
             if cursor is not None:
                 q = q.where(log_groups.c.name > cursor)
             if prefix:
-                q = q.where(log_groups.c.name >= prefix).where(
-                    sa.func.substr(log_groups.c.name, 1, len(prefix)) == prefix
-                )
+                q = q.where(*starts_with(log_groups.c.name, prefix))
             if substring:
                 q = q.where(sa.func.instr(log_groups.c.name, substring) > 0)
             if log_group_class:

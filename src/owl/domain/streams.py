@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from owl.domain.catalog import log_streams
+from owl.domain.catalog import log_streams, starts_with
 from owl.domain.clock import Clock, SystemClock
 from owl.domain.models import LogGroup, LogStream
 from owl.domain.pagination import TokenSigner
@@ -113,7 +113,7 @@ class LogStreams:
             keys = [c.name]
         q = sa.select(log_streams).where(c.group_id == group.id)
         if prefix:
-            q = q.where(c.name >= prefix).where(sa.func.substr(c.name, 1, len(prefix)) == prefix)
+            q = q.where(*starts_with(c.name, prefix))
         if after is not None:
             position = sa.tuple_(*keys)
             bound = sa.tuple_(*[sa.literal(v) for v in after])
@@ -178,15 +178,6 @@ class LogStreams:
         if names is not None:
             q = q.where(c.name.in_(names))
         if prefix:
-            q = q.where(c.name >= prefix).where(sa.func.substr(c.name, 1, len(prefix)) == prefix)
+            q = q.where(*starts_with(c.name, prefix))
         with self._engine.connect() as conn:
             return {int(i): str(n) for i, n in conn.execute(q)}
-
-    def select_ids(self, group: LogGroup, ids: list[int]) -> dict[int, str]:
-        """Stream id → name for `ids` of the group (deleted ones are left out)."""
-        c = log_streams.c
-        with self._engine.connect() as conn:
-            rows = conn.execute(
-                sa.select(c.id, c.name).where(c.group_id == group.id, c.id.in_(ids))
-            ).all()
-        return {int(i): str(n) for i, n in rows}
