@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import OwlServer
+from tests.protocol.support import error_of
 
 HOUR = 3600 * 1000
 MAX_EVENTS = 10_000
@@ -37,11 +38,6 @@ Event = tuple[int, str]  # (timestamp, message)
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def size_of(message: str) -> int:

@@ -6,18 +6,16 @@ recorded in research-errors.md; where AWS's text is not known, only the error co
 
 from __future__ import annotations
 
-import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import REGION, OwlServer
+from tests.protocol.support import account_of, error_of, lenient
 
 GROUP_MISSING = "The specified log group does not exist."
 GROUP_EXISTS = "The specified log group already exists"
@@ -50,24 +48,6 @@ BRIEF_KEYS = {
 }
 
 
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
-
-
-def account_of(server: OwlServer) -> str:
-    """The account of the server's root key, read from the catalog (read-only)."""
-    db = sqlite3.connect(f"file:{server.data_dir / 'catalog.db'}?mode=ro", uri=True)
-    try:
-        row = db.execute(
-            "SELECT account_id FROM access_keys WHERE access_key_id = ?", (server.access_key_id,)
-        ).fetchone()
-    finally:
-        db.close()
-    assert row is not None
-    return str(row[0])
-
-
 def token() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -77,19 +57,6 @@ def describe_one(logs: Any, name: str) -> dict[str, Any]:
     matching = [g for g in groups if g["logGroupName"] == name]
     assert len(matching) == 1, groups
     return dict(matching[0])
-
-
-def lenient(logs: Any) -> Any:
-    """A client of the same server that skips botocore's own parameter validation."""
-    creds = logs._request_signer._credentials
-    return boto3.client(
-        "logs",
-        endpoint_url=logs.meta.endpoint_url,
-        region_name=logs.meta.region_name,
-        aws_access_key_id=creds.access_key,
-        aws_secret_access_key=creds.secret_key,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
 
 
 def now_ms() -> int:

@@ -6,12 +6,11 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import REGION, OwlServer
+from tests.protocol.support import error_of, lenient
 
 GROUP_MISSING = "The specified log group does not exist."
 STREAM_MISSING = "The specified log stream does not exist."
@@ -19,26 +18,8 @@ STREAM_EXISTS = "The specified log stream already exists"
 STREAM_PATTERN = "[^:*]*"
 
 
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
-
-
 def names_of(page: dict[str, Any]) -> list[str]:
     return [s["logStreamName"] for s in page["logStreams"]]
-
-
-def lenient(logs: Any) -> Any:
-    """A client of the same server that skips botocore's own parameter validation."""
-    creds = logs._request_signer._credentials
-    return boto3.client(
-        "logs",
-        endpoint_url=logs.meta.endpoint_url,
-        region_name=logs.meta.region_name,
-        aws_access_key_id=creds.access_key,
-        aws_secret_access_key=creds.secret_key,
-        config=Config(retries={"max_attempts": 1}, parameter_validation=False),
-    )
 
 
 def group_arn(logs: Any, name: str) -> str:

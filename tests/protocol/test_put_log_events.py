@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.conftest import OwlServer
+from tests.protocol.support import error_of
 from tests.signing import RawResponse, send, signed_request
 
 HOUR = 3600 * 1000
@@ -57,11 +58,6 @@ NASTY_MESSAGES = [
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-def error_of(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str]:
-    err = exc.value.response["Error"]
-    return err["Code"], err["Message"]
 
 
 def lenient(server: OwlServer) -> Any:
