@@ -57,27 +57,22 @@ from dataclasses import asdict, dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import duckdb
 import numpy as np
-import orjson
 import psutil
 import pyarrow as pa
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _servers as srv  # noqa: E402
 import _workload as wl  # noqa: E402
+from _client import LeanLogs, ServiceError  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 LAYOUTS = ("one", "many")
 PATTERNS = ("none", "term")
 KINDS = ("owl", "duckdb", "moto")
-TARGET = "Logs_20140328"
 ROW_GROUP_ROWS = 16_384  # as owl's segments: lets a per-group query skip the other groups
 
 
@@ -97,66 +92,6 @@ class Options:
     servers: tuple[str, ...]
     out_dir: Path
     quick: bool
-
-
-# -- a lean client -------------------------------------------------------------------------------
-
-
-class ServiceError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(f"{status} {code}: {message}")
-        self.code = code
-
-
-class LeanLogs:
-    """CloudWatch Logs JSON 1.1 over one keep-alive connection: SigV4 signing, orjson parsing."""
-
-    def __init__(self, server: srv.Server) -> None:
-        self.url = server.endpoint + "/"
-        parts = urlsplit(self.url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.auth = SigV4Auth(
-            Credentials(server.access_key_id, server.secret_access_key), "logs", srv.REGION
-        )
-        self.conn: http.client.HTTPConnection | None = None
-
-    def call(self, operation: str, params: dict[str, Any], timeout: float = 900.0) -> Any:
-        body = orjson.dumps(params)
-        request = AWSRequest(
-            method="POST",
-            url=self.url,
-            data=body,
-            headers={
-                "Content-Type": "application/x-amz-json-1.1",
-                "X-Amz-Target": f"{TARGET}.{operation}",
-            },
-        )
-        self.auth.add_auth(request)
-        headers = dict(request.headers.items())
-        headers["Host"] = f"{self.host}:{self.port}"
-        if self.conn is None:
-            self.conn = http.client.HTTPConnection(self.host, self.port)
-        # http.client reconnects by itself when the server closed the connection (moto does)
-        self.conn.timeout = max(timeout, 0.001)
-        if self.conn.sock is not None:
-            self.conn.sock.settimeout(self.conn.timeout)
-        try:
-            self.conn.request("POST", "/", body=body, headers=headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except BaseException:
-            self.close()  # a timed-out or broken connection is not reused
-            raise
-        if response.status != 200:
-            doc = orjson.loads(data) if data.startswith(b"{") else {}
-            code = str(doc.get("__type", response.status)).rsplit("#", 1)[-1]
-            raise ServiceError(response.status, code, str(doc.get("message", data[:200])))
-        return orjson.loads(data) if data else {}
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
 
 
 # -- data ----------------------------------------------------------------------------------------

@@ -90,7 +90,7 @@ class Gateway:
             # even unauthenticated, grow /metrics without bound.
             if target_operation in service_model(service.name).operation_names:
                 operation = target_operation
-            principal = self._authenticate(request, body, spec.signing_name)
+            principal = await self._authenticate(request, body, spec.signing_name)
             if operation == "unknown":
                 raise unknown_operation()
             call = Call(
@@ -164,11 +164,15 @@ class Gateway:
             chunks.append(chunk)
         return b"".join(chunks)
 
-    def _authenticate(self, request: Request, body: bytes, signing_name: str) -> sigv4.Principal:
+    async def _authenticate(
+        self, request: Request, body: bytes, signing_name: str
+    ) -> sigv4.Principal:
         headers = list(request.headers.items())
         if self.settings.dev:
             return sigv4.unverified_principal(headers, self.settings.dev_account_id, DEFAULT_REGION)
-        return sigv4.verify(
+        # Hashing a 1 MiB body and looking up the key's secret stay off the event loop.
+        return await run_in_threadpool(
+            sigv4.verify,
             method=request.method,
             url=str(request.url),
             headers=headers,

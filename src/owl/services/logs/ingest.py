@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
+from owl.domain.models import LogGroup, LogStream
 from owl.errors import UnavailableError
 from owl.protocol.awsjson import decode_body
 from owl.protocol.errors import AwsError
@@ -174,14 +175,19 @@ def _split(ts: np.ndarray, now_ms: int, retention_days: int | None) -> Accepted:
     return Accepted(start, max(start, end), rejected)
 
 
-@LOGS.raw_operation("PutLogEvents")
-async def put_log_events(call: Call, body: bytes) -> Result:
+def _prepare(call: Call, body: bytes) -> tuple[Batch, LogGroup, LogStream]:
+    """Parse, check and resolve names: one trip to a worker thread, off the event loop (the
+    Arrow parser releases the GIL, so two batches parse at once on two cores)."""
     batch = _fast_parse(body) or _slow_parse(body)
     _check_columns(batch)
+    group, stream = call.backends.directory.stream(call.scope, batch.group_name, batch.stream_name)
+    return batch, group, stream
+
+
+@LOGS.raw_operation("PutLogEvents")
+async def put_log_events(call: Call, body: bytes) -> Result:
+    batch, group, stream = await asyncio.to_thread(_prepare, call, body)
     backends = call.backends
-    group, stream = await asyncio.to_thread(
-        backends.directory.stream, call.scope, batch.group_name, batch.stream_name
-    )
     now = backends.clock.now_ms()
     ts_np = batch.ts.to_numpy(zero_copy_only=False)
     accepted = _split(ts_np, now, group.retention_days)
