@@ -18,6 +18,7 @@ class GroupMemtable:
     streams: list[int] = field(default_factory=list)  # stream id of each batch
     wal_files: list[int] = field(default_factory=list)  # WAL file of each batch
     max_seqs: list[int] = field(default_factory=list)  # last seq of each batch
+    bounds: list[tuple[int, int]] = field(default_factory=list)  # (first ts, last ts) of each
     nbytes: int = 0
     since: float = field(default_factory=time.monotonic)  # when the oldest batch arrived
 
@@ -28,10 +29,12 @@ class GroupMemtable:
         self.streams.append(stream_id)
         self.wal_files.append(wal_file)
         self.max_seqs.append(max_seq)
+        ts = batch.column(1)  # a batch is in time order (PutLogEvents' rule)
+        self.bounds.append((ts[0].as_py(), ts[-1].as_py()) if len(ts) else (0, -1))
         self.nbytes += batch.nbytes
 
     def snapshot(self) -> MemSnapshot:
-        return MemSnapshot(self.batches, self.streams, len(self.batches))
+        return MemSnapshot(self.batches, self.streams, len(self.batches), self.bounds)
 
     def oldest_wal_file(self) -> int | None:
         return min(self.wal_files) if self.wal_files else None
@@ -60,9 +63,34 @@ class MemSnapshot:
     batches: list[pa.RecordBatch]
     streams: list[int]
     n: int
+    bounds: list[tuple[int, int]] = field(default_factory=list)
 
     def for_stream(self, stream_id: int) -> list[pa.RecordBatch]:
         return [self.batches[i] for i in range(self.n) if self.streams[i] == stream_id]
 
     def all(self) -> list[pa.RecordBatch]:
         return self.batches[: self.n]
+
+    def select(
+        self, streams: frozenset[int] | None, lo: int, hi: int
+    ) -> list[pa.RecordBatch]:
+        """The batches that may hold events of `streams` (None: any) with lo <= ts <= hi."""
+        return [
+            self.batches[i]
+            for i in range(self.n)
+            if (streams is None or self.streams[i] in streams)
+            and self.bounds[i][0] <= hi
+            and self.bounds[i][1] >= lo
+        ]
+
+    def ts_range(self, streams: frozenset[int] | None) -> tuple[int, int] | None:
+        """(min, max) timestamp of the batches of `streams` (None: all), None when empty."""
+        spans = [
+            self.bounds[i]
+            for i in range(self.n)
+            if streams is None or self.streams[i] in streams
+        ]
+        spans = [b for b in spans if b[0] <= b[1]]
+        if not spans:
+            return None
+        return min(b[0] for b in spans), max(b[1] for b in spans)

@@ -8,12 +8,12 @@ row groups by their statistics: a page costs work in proportion to the page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
 
-from owl.store.cursor import ScanCursor
 from owl.store.engine import GroupView, Store
 from owl.store.events import SCHEMA
 
@@ -98,61 +98,208 @@ def empty_page() -> pa.Table:
     )
 
 
-def open_group_scan(
-    store: Store,
-    group_id: int,
-    *,
-    stream_ids: list[int] | None,
-    start: int | None,
-    end: int | None,
-    predicate: str = "TRUE",
-    predicate_params: dict[str, object] | None = None,
-    after: Position | None = None,
-    forward: bool = True,
-    batch_rows: int = 10_000,
-    columns: str = "e.*",
-    joins: str = "",
-    tables: dict[str, pa.Table] | None = None,
-) -> ScanCursor:
-    """An open, ordered scan of a group's events across streams (by (ts, seq)), after `after`.
+@dataclass(frozen=True)
+class ScanSpec:
+    """What an ordered scan reads: a group's events (of some streams) in an inclusive time range,
+    matching `predicate`, projected to `columns` (SQL over the events `e` and `joins` on
+    `tables`). Work done in the projection runs inside DuckDB, in parallel, once per event."""
 
-    The caller owns the cursor: serve pages with `take`, then `close` it (or hand it to a
-    CursorCache). Rows are the events `e` (stream_id, ts, ingest, seq, message) unless the
-    caller projects `columns` (SQL over `e` and its `joins` on `tables`): work done there runs
-    once, in parallel, inside the one query instead of page by page.
+    group_id: int
+    streams: frozenset[int] | None = None
+    lo: int = 0
+    hi: int = MAX_INT64
+    predicate: str = "TRUE"
+    params: dict[str, object] = field(default_factory=dict)
+    columns: str = "e.*"
+    joins: str = ""
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+    forward: bool = True
+
+
+class WindowedScan:
+    """An ordered scan by (ts, seq) run as a series of bounded time windows.
+
+    Each window is one DuckDB query over the files and memtable batches whose time range
+    overlaps it, with both ts bounds pushed into the Parquet scan, so a window costs work in
+    proportion to the rows it covers and the first page never waits for the whole result.
+    Windows start small (a fast first page) and double up to `max_rows` (fewer, cheaper
+    queries for a long read); their width in time follows the density seen so far, and never
+    spans more than `max_scan_rows` stored events (a rare predicate cannot make one window
+    read everything). Nothing is held between windows (no pin, no connection): a cached scan
+    costs only the rows it read ahead, and each window reads the version current then,
+    strictly after the scan's position.
     """
-    lo = start if start is not None else 0
-    hi = end if end is not None else MAX_INT64
-    conds = ["ts >= $lo", "ts <= $hi", predicate]
-    params: dict[str, object] = {"lo": lo, "hi": hi, **(predicate_params or {})}
-    if stream_ids is not None:
-        conds.append("stream_id IN (SELECT unnest($sids))")
-        params["sids"] = stream_ids
-    if after is not None:
-        if forward:
-            conds += ["ts >= $pts", "(ts > $pts OR seq > $pseq)"]
-        else:
-            conds += ["ts <= $pts", "(ts < $pts OR seq < $pseq)"]
-        params.update(pts=after.ts, pseq=after.seq)
-    where = " AND ".join(conds)
-    direction = "ASC" if forward else "DESC"
-    view = store.pin(group_id)
-    con = store.cursor()
-    try:
-        parts = _sources(con, view, view.mem.all(), "*", where)
+
+    def __init__(
+        self,
+        store: Store,
+        spec: ScanSpec,
+        after: Position | None = None,
+        *,
+        first_rows: int = 8_192,
+        max_rows: int = 131_072,
+        max_scan_rows: int = 2_000_000,
+    ) -> None:
+        self.store = store
+        self.spec = spec
+        self.first_rows = first_rows
+        self.max_rows = max_rows
+        self.max_scan_rows = max_scan_rows
+        self.after = after  # rows up to here (in scan order) were read from the store
+        self._next: int | None = None  # first ts of the next window (its last, backwards)
+        self._density: float | None = None  # matching rows per ms, as seen so far
+        self._windows = 0
+        self._carry: pa.Table | None = None
+        self._done = False
+        self.last_used = time.monotonic()
+
+    @property
+    def buffered_bytes(self) -> int:
+        return 0 if self._carry is None else int(self._carry.nbytes)
+
+    @property
+    def exhausted(self) -> bool:
+        return self._done and (self._carry is None or self._carry.num_rows == 0)
+
+    def take(self, limit: int, budget_s: float, *, allow_empty: bool = True) -> pa.Table:
+        """Up to `limit` rows in scan order; fewer at the end or once `budget_s` has passed
+        (with at least one row unless `allow_empty`)."""
+        self.last_used = time.monotonic()
+        deadline = self.last_used + budget_s
+        parts: list[pa.Table] = []
+        have = 0
+        if self._carry is not None and self._carry.num_rows:
+            parts.append(self._carry)
+            have = self._carry.num_rows
+        self._carry = None
+        while have < limit and not self._done:
+            window = self._read_window()
+            if window.num_rows:
+                parts.append(window)
+                have += window.num_rows
+            if time.monotonic() > deadline and (have or allow_empty):
+                break
         if not parts:
-            parts.append(f"SELECT * FROM (SELECT * FROM empty_events) WHERE {where}")
-            con.register("empty_events", SCHEMA.empty_table())
-        for name, table in (tables or {}).items():
-            con.register(name, table)
-        sql = (
-            f"SELECT {columns} FROM ({' UNION ALL '.join(parts)}) AS e {joins} "
-            f"ORDER BY e.ts {direction}, e.seq {direction}"
-        )
-        used = {k: v for k, v in params.items() if f"${k}" in sql}
-        reader = con.sql(sql, params=used).to_arrow_reader(batch_rows)
-    except BaseException:
-        con.close()
-        store.unpin(view)
-        raise
-    return ScanCursor(view, con, reader, store.unpin)
+            return self._empty()
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        if table.num_rows > limit:
+            self._carry = table.slice(limit)
+            table = table.slice(0, limit)
+        return table
+
+    def push_back(self, rows: pa.Table) -> None:
+        """Return unserved rows (the tail of the last `take`) to the front of the scan."""
+        if rows.num_rows:
+            self._carry = rows if self._carry is None else pa.concat_tables([rows, self._carry])
+
+    def close(self) -> None:
+        """Nothing to release (windows pin their version only while they run)."""
+        self._carry = None
+
+    # -- windows ---------------------------------------------------------------------------
+
+    def _read_window(self) -> pa.Table:
+        spec = self.spec
+        forward = spec.forward
+        with self.store.view(spec.group_id) as view:
+            bounds = _data_bounds(view, spec.streams)
+            lo = max(spec.lo, bounds[0]) if bounds else spec.lo
+            hi = min(spec.hi, bounds[1]) if bounds else spec.hi
+            if self.after is not None:
+                lo, hi = (max(lo, self.after.ts), hi) if forward else (lo, min(hi, self.after.ts))
+            if self._next is not None:
+                lo, hi = (max(lo, self._next), hi) if forward else (lo, min(hi, self._next))
+            if bounds is None or lo > hi:
+                self._done = True
+                return self._empty()
+            stored = _stored_density(view)
+            density = self._density or stored
+            target = min(self.max_rows, self.first_rows << min(self._windows, 20))
+            span = max(1, int(min(target / density, self.max_scan_rows / stored)))
+            a, b = (lo, min(hi, lo + span - 1)) if forward else (max(lo, hi - span + 1), hi)
+            table = self._query(view, a, b)
+        rows = table.num_rows
+        self._windows += 1
+        # Follow the density seen; through empty stretches, widen eightfold each time.
+        self._density = rows / span if rows else density / 8
+        self._next = b + 1 if forward else a - 1
+        if (forward and b >= hi) or (not forward and a <= lo):
+            self._done = True
+        if rows:
+            ts, seq = table.column("ts"), table.column("seq")
+            self.after = Position(ts[-1].as_py(), seq[-1].as_py())
+        return table
+
+    def _query(self, view: GroupView, a: int, b: int) -> pa.Table:
+        spec = self.spec
+        conds = ["ts >= $lo", "ts <= $hi", spec.predicate]
+        params: dict[str, object] = {"lo": a, "hi": b, **spec.params}
+        if spec.streams is not None:
+            conds.append("stream_id IN (SELECT unnest($sids))")
+            params["sids"] = sorted(spec.streams)
+        if self.after is not None:
+            if spec.forward:
+                conds.append("(ts > $pts OR seq > $pseq)")
+            else:
+                conds.append("(ts < $pts OR seq < $pseq)")
+            params.update(pts=self.after.ts, pseq=self.after.seq)
+        where = " AND ".join(conds)
+        con = self.store.cursor()
+        try:
+            parts = []
+            mem = view.mem.select(spec.streams, a, b)
+            if mem:
+                con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
+                parts.append(f"SELECT * FROM mem WHERE {where}")
+            files = [
+                str(view.segment_dir / s.file)
+                for s in view.segments
+                if s.min_ts <= b and s.max_ts >= a
+            ]
+            if files:
+                listed = ", ".join(f"'{f}'" for f in files)
+                parts.append(f"SELECT * FROM read_parquet([{listed}]) WHERE {where}")
+            if not parts:
+                return self._empty()
+            for name, table in spec.tables.items():
+                con.register(name, table)
+            direction = "ASC" if spec.forward else "DESC"
+            sql = (
+                f"SELECT {spec.columns} FROM ({' UNION ALL '.join(parts)}) AS e {spec.joins} "
+                f"ORDER BY e.ts {direction}, e.seq {direction}"
+            )
+            used = {k: v for k, v in params.items() if f"${k}" in sql}
+            return con.sql(sql, params=used).to_arrow_table()
+        finally:
+            con.close()
+
+    def _empty(self) -> pa.Table:
+        con = self.store.cursor()
+        try:
+            con.register("e", SCHEMA.empty_table())
+            for name, table in self.spec.tables.items():
+                con.register(name, table)
+            sql = f"SELECT {self.spec.columns} FROM e {self.spec.joins} LIMIT 0"
+            return con.sql(sql).to_arrow_table()
+        finally:
+            con.close()
+
+
+def _stored_density(view: GroupView) -> float:
+    """Stored events of the group per ms of its time span (at least one per span)."""
+    rows = sum(s.rows for s in view.segments)
+    rows += sum(int(b.num_rows) for b in view.mem.batches[: view.mem.n])
+    bounds = _data_bounds(view, None)
+    span = 1 if bounds is None else max(1, bounds[1] - bounds[0] + 1)
+    return max(1, rows) / span
+
+
+def _data_bounds(view: GroupView, streams: frozenset[int] | None) -> tuple[int, int] | None:
+    """The smallest and largest timestamp the version may hold (of `streams`, in memory)."""
+    spans = [(s.min_ts, s.max_ts) for s in view.segments if s.rows]
+    mem = view.mem.ts_range(streams)
+    if mem is not None:
+        spans.append(mem)
+    if not spans:
+        return None
+    return min(x[0] for x in spans), max(x[1] for x in spans)

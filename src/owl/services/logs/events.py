@@ -11,18 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from typing import Any
-
-import orjson
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from owl.errors import InvalidInputError
 from owl.services.base import Call, Params, Result
 from owl.services.logs import LOGS
-from owl.services.logs.limits import DEFAULT_PAGE_EVENTS, EVENT_OVERHEAD, MAX_PAGE_BYTES
+from owl.services.logs.limits import DEFAULT_PAGE_EVENTS
+from owl.services.logs.pages import SIZE_SQL, json_events, reversed_rows, rows_within_cap
 from owl.services.logs.streams import group_of
-from owl.store.scan import Position, empty_page, read_stream_page
+from owl.store.scan import MAX_INT64, Position, ScanSpec, WindowedScan
 
 _TOKEN = re.compile(r"([fb])/(\d{56})/([0-9a-f]{16})")
 
@@ -50,86 +46,13 @@ def _parse_token(key: bytes, group_id: int, stream_id: int, token: str) -> tuple
     return m[1], Position(int(digits[:19]), int(digits[19:38]))
 
 
-def _cap_bytes(table: pa.Table, forward: bool) -> pa.Table:
-    """Keep as many events as fit in 1 MB: the head of a forward page, the tail of a backward."""
-    if table.num_rows == 0:
-        return table
-    sizes = pc.add(pc.binary_length(table.column("message")), EVENT_OVERHEAD)
-    if not forward:
-        sizes = sizes.take(pa.array(range(table.num_rows - 1, -1, -1)))
-    fits = pc.less_equal(pc.cumulative_sum(sizes), MAX_PAGE_BYTES)
-    keep = max(1, int(pc.sum(fits).as_py() or 0))
-    return table.slice(0, keep) if forward else table.slice(table.num_rows - keep, keep)
-
-
-def _events_json(call: Call, table: pa.Table) -> Any:
-    """The events as one pre-serialised JSON array, built by DuckDB rather than per event."""
-    if table.num_rows == 0:
-        return []
-    con = call.backends.store.cursor()
-    try:
-        con.register("page", table)
-        row = con.execute(
-            "SELECT string_agg(json_object('timestamp', ts, 'message', message, "
-            "'ingestionTime', ingest)::VARCHAR, ',' ORDER BY ts, seq) FROM page"
-        ).fetchone()
-    finally:
-        con.close()
-    assert row is not None
-    return orjson.Fragment("[" + row[0] + "]")
-
-
-# DuckDB answers ORDER BY … LIMIT n with a top-N heap for small n, but past ~8k rows it sorts
-# everything after the position: a page is read in chunks well under that.
-CHUNK_ROWS = 4_096
-
-
-def _read(
-    call: Call,
-    group_id: int,
-    stream_id: int,
-    start: int | None,
-    end: int | None,
-    after: Position | None,
-    before: Position | None,
-    limit: int | None,
-    forward: bool,
-) -> pa.Table:
-    """One page, oldest first: up to `limit` events, or without a limit as many as fit in 1 MB
-    (at most 10,000), read chunk by chunk from the position onwards."""
-    want = limit or DEFAULT_PAGE_EVENTS
-    chunks: list[pa.Table] = []
-    have = size = 0
-    while have < want:
-        n = min(CHUNK_ROWS, want - have)
-        chunk = read_stream_page(
-            call.backends.store,
-            group_id,
-            stream_id,
-            start=start,
-            # GetLogEvents excludes endTime itself (FilterLogEvents includes it).
-            end=None if end is None else end - 1,
-            after=after,
-            before=before,
-            limit=n,
-            forward=forward,
-        )
-        if chunk.num_rows == 0:
-            break
-        chunks.append(chunk)
-        have += chunk.num_rows
-        size += int(pc.sum(pc.binary_length(chunk.column("message"))).as_py() or 0)
-        size += EVENT_OVERHEAD * chunk.num_rows
-        if chunk.num_rows < n or (limit is None and size >= MAX_PAGE_BYTES):
-            break
-        edge = 0 if not forward else chunk.num_rows - 1
-        pos = Position(chunk.column("ts")[edge].as_py(), chunk.column("seq")[edge].as_py())
-        after, before = (pos, None) if forward else (None, pos)
-    if not chunks:
-        return empty_page()
-    ordered = chunks if forward else chunks[::-1]
-    table = pa.concat_tables(ordered)
-    return _cap_bytes(table, forward) if limit is None else table
+# Each event's JSON (with a trailing comma) and counted size are made inside the scan query.
+EVENT_COLUMNS = (
+    f"e.ts, e.seq, {SIZE_SQL} AS size, "
+    """concat('{"timestamp":', e.ts, ',"message":', to_json(e.message), """
+    """',"ingestionTime":', e.ingest, '},') AS json"""
+)
+PAGE_BUDGET_S = 2.0
 
 
 @LOGS.operation("GetLogEvents")
@@ -138,24 +61,51 @@ def get_log_events(call: Call, p: Params) -> Result:
     stream = call.backends.streams.get(group, p["logStreamName"])
     key = call.backends.token_key
     limit = p.get("limit")
+    want = limit or DEFAULT_PAGE_EVENTS
     start, end = p.get("startTime"), p.get("endTime")
     token = p.get("nextToken")
-    after = before = None
+    after: Position | None = None
     if token:
         kind, pos = _parse_token(key, group.id, stream.id, token)
-        forward = kind == "f"
-        after, before = (pos, None) if forward else (None, pos)
+        forward, after = kind == "f", pos
     else:
         forward = bool(p.get("startFromHead", False))
         pos = Position(0, 0)
-    table = _read(call, group.id, stream.id, start, end, after, before, limit, forward)
-    if table.num_rows:
-        first = Position(table.column("ts")[0].as_py(), table.column("seq")[0].as_py())
-        last = Position(table.column("ts")[-1].as_py(), table.column("seq")[-1].as_py())
+    cursors = call.backends.cursors
+    scope = f"get/{group.id}/{stream.id}/{start}/{end}/"
+    scan = cursors.pop(scope + token) if token else None
+    if scan is None:
+        spec = ScanSpec(
+            group.id,
+            frozenset((stream.id,)),
+            lo=start if start is not None else 0,
+            # GetLogEvents excludes endTime itself (FilterLogEvents includes it).
+            hi=end - 1 if end is not None else MAX_INT64,
+            columns=EVENT_COLUMNS,
+            forward=forward,
+        )
+        scan = WindowedScan(call.backends.store, spec, after, first_rows=want)
+    # An empty page would read as "end of stream" (its token comes back unchanged).
+    page = scan.take(want, PAGE_BUDGET_S, allow_empty=False)
+    if limit is None:
+        keep = rows_within_cap(page)
+        if keep < page.num_rows:
+            scan.push_back(page.slice(keep))
+            page = page.slice(0, keep)
+    if not forward:
+        page = reversed_rows(page)  # pages read backwards are still served oldest first
+    if page.num_rows:
+        first = Position(page.column("ts")[0].as_py(), page.column("seq")[0].as_py())
+        last = Position(page.column("ts")[-1].as_py(), page.column("seq")[-1].as_py())
     else:
         first = last = pos
-    return {
-        "events": _events_json(call, table),
+    out = {
+        "events": json_events(page),
         "nextForwardToken": _token(key, group.id, stream.id, "f", last),
         "nextBackwardToken": _token(key, group.id, stream.id, "b", first),
     }
+    if scan.exhausted:
+        scan.close()
+    else:
+        cursors.put(scope + out["nextForwardToken" if forward else "nextBackwardToken"], scan)
+    return out
