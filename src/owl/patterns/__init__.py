@@ -1,10 +1,28 @@
-"""The CloudWatch Logs filter-pattern language: compiled to SQL predicates over `message`.
+"""The CloudWatch Logs filter-pattern language (spec/filter-patterns.md).
 
-Knows nothing of the store beyond the column name. Today: term patterns (plain terms, quoted
-phrases, `-` exclusions, `?` alternatives); the JSON, space-delimited and regex kinds arrive with
-the filter-pattern issue and are refused with a clear error until then.
+Text is parsed into a tree (parser, ast), printed back (printer), compiled to a DuckDB
+predicate over `message` (sql) and run over Arrow batches (evaluate). Knows nothing of the
+store beyond the column name.
 """
 
-from owl.patterns.terms import CompiledPattern, PatternError, compile_pattern
+from owl.patterns.ast import MetricValue, Pattern
+from owl.patterns.errors import PatternError
+from owl.patterns.evaluate import BatchEvaluator, test_messages
+from owl.patterns.parser import parse, parse_metric_value
+from owl.patterns.printer import to_text
+from owl.patterns.sql import CompiledPattern, compile_ast, compile_pattern, value_sql
 
-__all__ = ["CompiledPattern", "PatternError", "compile_pattern"]
+__all__ = [
+    "BatchEvaluator",
+    "CompiledPattern",
+    "MetricValue",
+    "Pattern",
+    "PatternError",
+    "compile_ast",
+    "compile_pattern",
+    "parse",
+    "parse_metric_value",
+    "test_messages",
+    "to_text",
+    "value_sql",
+]

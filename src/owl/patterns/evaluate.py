@@ -1,0 +1,190 @@
+"""Run compiled patterns over Arrow batches of messages, inside DuckDB, with no per-event Python.
+
+All patterns of an evaluator become one fused `SELECT p0 AS m0, p1 AS m1, ... FROM batch`;
+each pattern is recompiled with its own parameter prefix so their parameters cannot collide.
+One in-memory DuckDB connection is kept per evaluator (guarded by a lock).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TypeAlias
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from owl.patterns.ast import DelimitedPattern, Field, MetricValue, Pattern
+from owl.patterns.parser import parse
+from owl.patterns.sql import (
+    FIELDS_SQL,
+    CompiledPattern,
+    Layout,
+    Param,
+    compile_ast,
+    compile_pattern,
+    remainder_re,
+    sql_string,
+    value_sql,
+)
+
+# TestMetricFilter numbers matches from 0 (the API reference; the CLI example says 1) — §1.5.
+EVENT_NUMBER_BASE = 0
+_TABLE = "__owl_messages"
+
+Messages: TypeAlias = pa.Array | pa.ChunkedArray | pa.RecordBatch | pa.Table
+
+
+def _as_table(messages: Messages) -> pa.Table:
+    if isinstance(messages, pa.RecordBatch):
+        messages = pa.Table.from_batches([messages])
+    if isinstance(messages, pa.Table):
+        return messages.select(["message"])
+    return pa.table({"message": messages})
+
+
+def _tree(pattern: CompiledPattern | Pattern | str) -> Pattern:
+    if isinstance(pattern, str):
+        return parse(pattern)
+    if isinstance(pattern, CompiledPattern):
+        return pattern.ast
+    return pattern
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One batch's outcome: a mask per pattern and a column per requested value."""
+
+    masks: list[pa.BooleanArray]
+    values: list[pa.StringArray]
+
+
+class BatchEvaluator:
+    """Many patterns (and metric values) evaluated together over batches of messages.
+
+    `values` are (pattern index, reference) pairs such as (0, "$.latency") or (1, "$bytes");
+    each yields a string column, NULL where the event has no such value.
+    """
+
+    def __init__(
+        self,
+        patterns: Sequence[CompiledPattern | Pattern | str],
+        values: Sequence[tuple[int, MetricValue | str]] = (),
+    ) -> None:
+        self.patterns = [compile_ast(_tree(p), prefix=f"p{i}_") for i, p in enumerate(patterns)]
+        self.params: dict[str, Param] = {}
+        masks: list[str] = []
+        for i, compiled in enumerate(self.patterns):
+            masks.append(f"{compiled.sql} AS m{i}")
+            self.params.update(compiled.params)
+        extracts: list[str] = []
+        for j, (index, ref) in enumerate(values):
+            expr, params = value_sql(self.patterns[index].ast, ref, prefix=f"v{j}_")
+            extracts.append(f"({expr})::VARCHAR AS v{j}")
+            self.params.update(params)
+        self._masks_sql = self._select(masks)
+        self._all_sql = self._select(masks + extracts)
+        self._con = duckdb.connect()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _select(columns: list[str]) -> str | None:
+        return f"SELECT {', '.join(columns)} FROM {_TABLE}" if columns else None
+
+    def _run(self, sql: str | None, messages: Messages) -> pa.Table:
+        table = _as_table(messages)
+        if sql is None:
+            return pa.table({})
+        with self._lock:
+            self._con.register(_TABLE, table)
+            try:
+                used = {k: v for k, v in self.params.items() if f"${k}" in sql}
+                return self._con.sql(sql, params=used).to_arrow_table()
+            finally:
+                self._con.unregister(_TABLE)
+
+    def evaluate(self, messages: Messages) -> list[pa.BooleanArray]:
+        """A boolean mask per pattern, aligned with `messages`."""
+        return self.run(messages, with_values=False).masks
+
+    def extract(self, messages: Messages) -> list[pa.StringArray]:
+        """The requested values per event (whether or not the event matched)."""
+        return self.run(messages).values
+
+    def run(self, messages: Messages, with_values: bool = True) -> Evaluation:
+        result = self._run(self._all_sql if with_values else self._masks_sql, messages)
+        n = len(self.patterns)
+        masks = [pc.fill_null(result.column(i).combine_chunks(), False) for i in range(n)]
+        values = (
+            [result.column(i).combine_chunks() for i in range(n, result.num_columns)]
+            if with_values
+            else []
+        )
+        return Evaluation(masks, values)
+
+    def close(self) -> None:
+        self._con.close()
+
+    def __enter__(self) -> BatchEvaluator:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def _extracted(node: DelimitedPattern, fields: list[str], rest: str | None) -> dict[str, str]:
+    """extractedValues of one matching event (§7.4): `$name` or `$<message position>`."""
+    layout = Layout.of(node)
+    slots = [f for f in node.fields if isinstance(f, Field)]
+    total = len(fields)
+    by_position: dict[int, tuple[str, str]] = {}
+    for k, slot in enumerate(slots):
+        if k < layout.before:
+            position = k + 1
+            absorbs = not layout.ellipsis and position == layout.before and total > position
+            value = rest if absorbs and rest is not None else fields[k]
+        else:
+            position = total - (layout.minimum - k) + 1
+            value = fields[position - 1]
+        by_position[position] = (f"${slot.name or position}", value)
+    if layout.ellipsis:
+        for position in range(layout.before + 1, total - layout.after + 1):
+            by_position[position] = (f"${position}", fields[position - 1])
+    return dict(by_position[p] for p in sorted(by_position))
+
+
+def test_messages(pattern_text: str, messages: list[str]) -> list[tuple[int, str, dict[str, str]]]:
+    """TestMetricFilter: (event number, message, extractedValues) for each matching message."""
+    compiled = compile_pattern(pattern_text)
+    node = compiled.ast
+    columns = [f"{compiled.sql} AS m"]
+    if isinstance(node, DelimitedPattern):
+        layout = Layout.of(node)
+        columns.append(f"{FIELDS_SQL} AS f")
+        if not layout.ellipsis:
+            rest = sql_string(remainder_re(layout.before - 1))
+            columns.append(f"regexp_extract(message, {rest}, 1) AS r")
+    table = pa.table({"message": pa.array(messages, pa.string())})
+    with duckdb.connect() as con:
+        con.register(_TABLE, table)
+        rows = con.execute(f"SELECT {', '.join(columns)} FROM {_TABLE}", compiled.params).fetchall()
+    out: list[tuple[int, str, dict[str, str]]] = []
+    for i, (message, row) in enumerate(zip(messages, rows, strict=True)):
+        if not row[0]:
+            continue
+        values: dict[str, str] = {}
+        if isinstance(node, DelimitedPattern):
+            values = _extracted(node, list(row[1]), row[2] if len(row) > 2 else None)
+        out.append((i + EVENT_NUMBER_BASE, message, values))
+    return out
+
+
+test_messages.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

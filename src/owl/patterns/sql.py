@@ -1,0 +1,332 @@
+"""Syntax tree → one DuckDB boolean expression over the column `message`.
+
+User text travels as named parameters (`$<prefix><n>`); only text this module builds (JSON
+paths, the field splitter) is inlined. Every expression is total: non-JSON messages, missing
+fields and non-numeric text give FALSE, never a runtime error (JSON functions sit behind a
+`json_valid` CASE; numbers go through a grammar check and TRY_CAST).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from owl.patterns import regex
+from owl.patterns.ast import (
+    And,
+    AnyFields,
+    AnyMember,
+    AnyValue,
+    DelimitedPattern,
+    Field,
+    FieldCondition,
+    Index,
+    JsonCheck,
+    JsonComparison,
+    JsonExpr,
+    JsonPattern,
+    Key,
+    MetricValue,
+    NumberValue,
+    Or,
+    Pattern,
+    Regex,
+    RegexPattern,
+    Selector,
+    SelectorRef,
+    StringValue,
+    TermPattern,
+)
+from owl.patterns.errors import PatternError
+from owl.patterns.parser import parse, parse_metric_value
+
+Param = str | float
+
+# A message field: a "quoted" run, a [bracketed] run, or a run of non-spaces (§7.1).
+FIELD_RE = r'"[^"]*"|\[[^\]]*\]|[^ ]+'
+NUMBER_RE = r"[+-]?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?"
+_STRIP = (
+    "CASE WHEN length(_t) >= 2 AND ((starts_with(_t, '\"') AND ends_with(_t, '\"')) "
+    "OR (starts_with(_t, '[') AND ends_with(_t, ']'))) THEN substr(_t, 2, length(_t) - 2) "
+    "ELSE _t END"
+)
+# The stripped field list; `_f` is bound to it by a one-element list_transform.
+FIELDS_SQL = (
+    f"list_transform(regexp_extract_all(message, '{FIELD_RE}'), lambda _t: {_STRIP})"
+)
+_NUMERIC_JSON = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
+_JSON_OBJECT_GUARD = (
+    "CASE WHEN NOT json_valid(message) THEN {none} WHEN json_type(message) <> 'OBJECT' "
+    "THEN {none} ELSE {expr} END"
+)
+
+
+def sql_string(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def remainder_re(skip: int) -> str:
+    """RE2 capturing everything after the first `skip` fields and the spaces that follow."""
+    return f"(?s)^(?: *(?:{FIELD_RE})){{{skip}}} *(.*)"
+
+
+def json_path(selector: Selector) -> str:
+    """DuckDB JSONPath text; keys are always quoted so any character is safe."""
+    parts = ["$"]
+    for step in selector.steps:
+        if isinstance(step, Key):
+            parts.append('."' + step.name.replace("\\", "\\\\").replace('"', '\\"') + '"')
+        elif isinstance(step, Index):
+            parts.append(f"[{step.index}]")
+        elif isinstance(step, AnyMember):
+            parts.append(".*")
+        else:
+            parts.append("[*]")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class CompiledPattern:
+    """A SQL boolean expression over `message`, its named parameters and the tree it came from."""
+
+    sql: str
+    params: dict[str, Param] = field(default_factory=dict)
+    ast: Pattern = field(default_factory=TermPattern)
+
+    @property
+    def matches_all(self) -> bool:
+        return self.sql == "TRUE"
+
+
+class _Compiler:
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.params: dict[str, Param] = {}
+
+    def param(self, value: Param) -> str:
+        name = f"{self.prefix}{len(self.params)}"
+        self.params[name] = value
+        return f"${name}"
+
+    # ---- patterns ----
+
+    def pattern(self, node: Pattern) -> str:
+        if isinstance(node, TermPattern):
+            return self.terms(node)
+        if isinstance(node, RegexPattern):
+            return f"regexp_matches(message, {self.param(regex.translate(node.regex.source))})"
+        if isinstance(node, JsonPattern):
+            expr = f"COALESCE({self.json(node.expr)}, FALSE)"
+            return _JSON_OBJECT_GUARD.format(none="FALSE", expr=expr)
+        return self.delimited(node)
+
+    def terms(self, node: TermPattern) -> str:
+        # A blank phrase (`" "`) adds no constraint (§4.11).
+        terms = [t for t in node.terms if t.text.strip()]
+        if not terms:
+            return "TRUE"
+        if all(t.mode == "?" for t in terms):
+            alternatives = [f"contains(message, {self.param(t.text)})" for t in terms]
+            return "(" + " OR ".join(alternatives) + ")"
+        parts = [
+            ("NOT " if t.mode == "-" else "") + f"contains(message, {self.param(t.text)})"
+            for t in terms
+            if t.mode != "?"
+        ]
+        return "(" + " AND ".join(parts) + ")"
+
+    # ---- JSON ----
+
+    def json(self, expr: JsonExpr) -> str:
+        if isinstance(expr, And | Or):
+            op = "AND" if isinstance(expr, And) else "OR"
+            return f"({self.json(expr.left)} {op} {self.json(expr.right)})"
+        path = sql_string(json_path(expr.selector))
+        if isinstance(expr, JsonCheck) and expr.kind == "NOT EXISTS":
+            if expr.selector.wildcards:
+                return f"(COALESCE(len(json_extract(message, {path})), 0) = 0)"
+            return f"(json_extract(message, {path}) IS NULL)"
+        cond = self.json_value_condition(expr)
+        if expr.selector.wildcards:  # any selected value will do (§6.3)
+            return (
+                f"COALESCE(list_bool_or(list_transform(json_extract(message, {path}), "
+                f"lambda _v: {cond})), FALSE)"
+            )
+        single = f"list_transform([json_extract(message, {path})], lambda _v: {cond})[1]"
+        return f"COALESCE({single}, FALSE)"
+
+    def json_value_condition(self, expr: JsonComparison | JsonCheck) -> str:
+        """A condition on one selected JSON value `_v` (NULL when nothing was selected)."""
+        t, s = "json_type(_v)", "json_extract_string(_v, '$')"
+        is_num, is_str = f"{t} IN {_NUMERIC_JSON}", f"{t} = 'VARCHAR'"
+        if isinstance(expr, JsonCheck):
+            return {
+                "IS NULL": f"{t} = 'NULL'",
+                "IS TRUE": f"({t} = 'BOOLEAN' AND {s} = 'true')",
+                "IS FALSE": f"({t} = 'BOOLEAN' AND {s} = 'false')",
+            }[expr.kind]
+        op, value = expr.op, expr.value
+        if isinstance(value, AnyValue):  # §6.12: a present string or number
+            return f"({is_str} OR {is_num})" if op == "=" else "FALSE"
+        if isinstance(value, Regex):  # §6.16: strings only
+            test = f"regexp_matches({s}, {self.param(regex.translate(value.source))})"
+            return f"({is_str} AND {'NOT ' if op == '!=' else ''}{test})"
+        if isinstance(value, StringValue):  # §6.7, §6.11: strings only equal strings
+            match = f"({is_str} AND {self.glob(s, value.text)})"
+            return match if op == "=" else f"({is_num} OR ({is_str} AND NOT {match}))"
+        number = self.param(value.number)
+        if op not in ("=", "!="):  # §6.10: ordering sees JSON numbers only
+            return f"({is_num} AND TRY_CAST({s} AS DOUBLE) {op} {number})"
+        as_number = (
+            f"(CASE WHEN {is_num} THEN TRY_CAST({s} AS DOUBLE) WHEN {is_str} AND "
+            f"regexp_full_match({s}, {sql_string(NUMBER_RE)}) THEN TRY_CAST({s} AS DOUBLE) END)"
+        )
+        equal = f"COALESCE({as_number} = {number}, FALSE)"
+        return equal if op == "=" else f"(({is_str} OR {is_num}) AND NOT {equal})"
+
+    def glob(self, subject: str, text: str) -> str:
+        """Whole-value match where a `*` at either end stands for any characters (§6.7)."""
+        core = text.strip("*")
+        lead, trail = text.startswith("*"), text.endswith("*")
+        if not core and (lead or trail):
+            return "TRUE"
+        if lead and trail:
+            return f"contains({subject}, {self.param(core)})"
+        if lead:
+            return f"ends_with({subject}, {self.param(core)})"
+        if trail:
+            return f"starts_with({subject}, {self.param(core)})"
+        return f"({subject} = {self.param(text)})"
+
+    # ---- space-delimited ----
+
+    def delimited(self, node: DelimitedPattern) -> str:
+        layout = Layout.of(node)
+        conds = [f"len(_f) >= {layout.minimum}"]
+        for slot, value in layout.bound(node):
+            for_slot = [
+                "(" + " AND ".join(self.field_condition(value, c) for c in conjunction) + ")"
+                for conjunction in slot.conditions
+            ]
+            if for_slot:
+                conds.append("(" + " OR ".join(for_slot) + ")")
+        if layout.minimum == 0 and len(conds) == 1:
+            return "TRUE"
+        body = " AND ".join(conds)
+        return f"COALESCE(list_transform([{FIELDS_SQL}], lambda _f: {body})[1], FALSE)"
+
+    def field_condition(self, x: str, cond: FieldCondition) -> str:
+        op, value = cond.op, cond.value
+        test: str
+        if isinstance(value, AnyValue):
+            test = "TRUE"
+        elif isinstance(value, StringValue):
+            test = self.glob(x, value.text)
+        elif isinstance(value, Regex):
+            test = f"regexp_matches({x}, {self.param(regex.translate(value.source))})"
+        else:
+            numeric = f"regexp_full_match({x}, {sql_string(NUMBER_RE)})"
+            number = f"(CASE WHEN {numeric} THEN TRY_CAST({x} AS DOUBLE) END)"
+            if op not in ("=", "!="):
+                return f"COALESCE({number} {op} {self.param(value.number)}, FALSE)"
+            test = f"{number} = {self.param(value.number)}"
+        test = f"COALESCE({test}, FALSE)"
+        return test if op == "=" else f"(NOT {test})"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each slot of a space-delimited pattern binds in a message of N fields (§7.2)."""
+
+    before: int  # slots bound from the start
+    after: int  # slots bound from the end (only with `...`)
+    ellipsis: bool
+
+    @property
+    def minimum(self) -> int:
+        return self.before + self.after
+
+    @staticmethod
+    def of(node: DelimitedPattern) -> Layout:
+        split = next((i for i, f in enumerate(node.fields) if isinstance(f, AnyFields)), None)
+        if not node.fields:  # `[]` behaves as `[...]`: every field is extracted by position
+            return Layout(0, 0, True)
+        if split is None:
+            return Layout(len(node.fields), 0, False)
+        return Layout(split, len(node.fields) - split - 1, True)
+
+    def value_sql(self, k: int) -> str:
+        """SQL text of slot k (0-based over the non-ellipsis slots), given `_f` and `message`."""
+        if k < self.before:
+            if not self.ellipsis and k == self.before - 1:
+                # The last slot takes the rest of the line, verbatim, when fields remain.
+                rest = f"regexp_extract(message, {sql_string(remainder_re(k))}, 1)"
+                return f"(CASE WHEN len(_f) = {k + 1} THEN _f[{k + 1}] ELSE {rest} END)"
+            return f"_f[{k + 1}]"
+        return f"_f[{k - self.before - self.after}]"
+
+    def bound(self, node: DelimitedPattern) -> list[tuple[Field, str]]:
+        slots = [f for f in node.fields if isinstance(f, Field)]
+        return [(slot, self.value_sql(k)) for k, slot in enumerate(slots)]
+
+
+def compile_ast(node: Pattern, prefix: str = "pat") -> CompiledPattern:
+    compiler = _Compiler(prefix)
+    sql = compiler.pattern(node)
+    return CompiledPattern(sql, compiler.params, node)
+
+
+def compile_pattern(text: str | None, prefix: str = "pat") -> CompiledPattern:
+    """Compile a filter pattern to a SQL predicate; PatternError when it is not valid."""
+    return compile_ast(parse(text), prefix)
+
+
+def value_sql(
+    pattern: Pattern, ref: MetricValue | str, prefix: str = "val"
+) -> tuple[str, dict[str, Param]]:
+    """A VARCHAR SQL expression (NULL when absent) for a metric value or dimension reference.
+
+    `$name` and `$<position>` read a space-delimited field, `$.path` a JSON string or number;
+    a reference that cannot apply to this pattern is a PatternError (§8.1, §8.4).
+    """
+    if isinstance(ref, str):
+        ref = parse_metric_value(ref)
+    if isinstance(ref, NumberValue):
+        return f"${prefix}0", {f"{prefix}0": ref.text}
+    if isinstance(ref, SelectorRef):
+        if not isinstance(pattern, JsonPattern):
+            raise PatternError("Invalid metric value: $.selector needs a JSON pattern", 0)
+        path = sql_string(json_path(ref.selector))
+        expr = (
+            f"CASE WHEN json_type(message, {path}) IN ('VARCHAR', {_NUMERIC_JSON[1:-1]}) "
+            f"THEN json_extract_string(message, {path}) END"
+        )
+        return _JSON_OBJECT_GUARD.format(none="NULL", expr=expr), {}
+    if not isinstance(pattern, DelimitedPattern):
+        raise PatternError("Invalid metric value: $field needs a space-delimited pattern", 0)
+    layout = Layout.of(pattern)
+    bound = layout.bound(pattern)
+    if ref.name.isdecimal():
+        n = int(ref.name)
+        last = layout.before if not layout.ellipsis else None
+        if n < 1 or (last is not None and n > last):
+            return "NULL", {}
+        x = layout.value_sql(n - 1) if last is not None and n == last else f"_f[{n}]"
+        cond = f"len(_f) >= {max(layout.minimum, n)}"
+    else:
+        found = [x for slot, x in bound if slot.name == ref.name]
+        if not found:
+            raise PatternError(f"Invalid metric value: no field named {ref.name!r}", 0)
+        x, cond = found[0], f"len(_f) >= {layout.minimum}"
+    return f"list_transform([{FIELDS_SQL}], lambda _f: CASE WHEN {cond} THEN {x} END)[1]", {}
+
+
+__all__ = [
+    "CompiledPattern",
+    "FIELDS_SQL",
+    "Layout",
+    "compile_ast",
+    "compile_pattern",
+    "remainder_re",
+    "value_sql",
+]
