@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from owl.patterns import BatchEvaluator, PatternError, compile_pattern, parse, to_text
-from owl.patterns import test_messages as tmf
+from owl.patterns import match_messages as tmf
 from owl.patterns.ast import (
     And,
     AnyElement,

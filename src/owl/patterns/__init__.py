@@ -7,7 +7,7 @@ store beyond the column name.
 
 from owl.patterns.ast import MetricValue, Pattern
 from owl.patterns.errors import PatternError
-from owl.patterns.evaluate import BatchEvaluator, test_messages
+from owl.patterns.evaluate import BatchEvaluator, match_messages
 from owl.patterns.parser import parse, parse_metric_value
 from owl.patterns.printer import to_text
 from owl.patterns.sql import CompiledPattern, compile_ast, compile_pattern, value_sql
@@ -22,7 +22,7 @@ __all__ = [
     "compile_pattern",
     "parse",
     "parse_metric_value",
-    "test_messages",
+    "match_messages",
     "to_text",
     "value_sql",
 ]

@@ -161,7 +161,7 @@ def _extracted(node: DelimitedPattern, fields: list[str], rest: str | None) -> d
     return dict(by_position[p] for p in sorted(by_position))
 
 
-def test_messages(pattern_text: str, messages: list[str]) -> list[tuple[int, str, dict[str, str]]]:
+def match_messages(pattern_text: str, messages: list[str]) -> list[tuple[int, str, dict[str, str]]]:
     """TestMetricFilter: (event number, message, extractedValues) for each matching message."""
     compiled = compile_pattern(pattern_text)
     node = compiled.ast
@@ -185,6 +185,3 @@ def test_messages(pattern_text: str, messages: list[str]) -> list[tuple[int, str
             values = _extracted(node, list(row[1]), row[2] if len(row) > 2 else None)
         out.append((i + EVENT_NUMBER_BASE, message, values))
     return out
-
-
-test_messages.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

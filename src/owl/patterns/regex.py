@@ -199,4 +199,3 @@ def translate(body: str, offset: int = 0) -> str:
     `^`/`$` anchor at the ends of the whole subject.
     """
     return _Translator(body, offset).run()
-

@@ -50,9 +50,7 @@ _STRIP = (
     "ELSE _t END"
 )
 # The stripped field list; `_f` is bound to it by a one-element list_transform.
-FIELDS_SQL = (
-    f"list_transform(regexp_extract_all(message, '{FIELD_RE}'), lambda _t: {_STRIP})"
-)
+FIELDS_SQL = f"list_transform(regexp_extract_all(message, '{FIELD_RE}'), lambda _t: {_STRIP})"
 _NUMERIC_JSON = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
 _JSON_OBJECT_GUARD = (
     "CASE WHEN NOT json_valid(message) THEN {none} WHEN json_type(message) <> 'OBJECT' "

@@ -71,9 +71,7 @@ class MemSnapshot:
     def all(self) -> list[pa.RecordBatch]:
         return self.batches[: self.n]
 
-    def select(
-        self, streams: frozenset[int] | None, lo: int, hi: int
-    ) -> list[pa.RecordBatch]:
+    def select(self, streams: frozenset[int] | None, lo: int, hi: int) -> list[pa.RecordBatch]:
         """The batches that may hold events of `streams` (None: any) with lo <= ts <= hi."""
         return [
             self.batches[i]
@@ -86,9 +84,7 @@ class MemSnapshot:
     def ts_range(self, streams: frozenset[int] | None) -> tuple[int, int] | None:
         """(min, max) timestamp of the batches of `streams` (None: all), None when empty."""
         spans = [
-            self.bounds[i]
-            for i in range(self.n)
-            if streams is None or self.streams[i] in streams
+            self.bounds[i] for i in range(self.n) if streams is None or self.streams[i] in streams
         ]
         spans = [b for b in spans if b[0] <= b[1]]
         if not spans:

@@ -6,7 +6,7 @@ import duckdb
 import pyarrow as pa
 
 from owl.patterns import BatchEvaluator, compile_pattern
-from owl.patterns import test_messages as tmf
+from owl.patterns import match_messages as tmf
 
 
 def select(pattern: str, messages: list[str]) -> list[int]:

@@ -6,7 +6,7 @@ import duckdb
 import pyarrow as pa
 
 from owl.patterns import BatchEvaluator, compile_pattern, parse
-from owl.patterns import test_messages as tmf
+from owl.patterns import match_messages as tmf
 
 MESSAGES = [
     "ERROR disk full",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from owl.patterns import PatternError, parse
-from owl.patterns import test_messages as tmf
+from owl.patterns import match_messages as tmf
 
 from .support import select
 

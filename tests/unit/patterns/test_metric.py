@@ -6,7 +6,7 @@ import pyarrow as pa
 import pytest
 
 from owl.patterns import BatchEvaluator, PatternError, parse, parse_metric_value, value_sql
-from owl.patterns import test_messages as tmf
+from owl.patterns import match_messages as tmf
 from owl.patterns.ast import FieldRef, Key, NumberValue, Selector, SelectorRef
 from owl.patterns.evaluate import EVENT_NUMBER_BASE
 

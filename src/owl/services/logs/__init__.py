@@ -8,4 +8,12 @@ from owl.services.logs.errors import translate
 LOGS = Service(name="logs", validation_code="InvalidParameterException", translate=translate)
 
 # Importing the modules registers their handlers.
-from owl.services.logs import events, filter, groups, ingest, streams, tags  # noqa: E402,F401
+from owl.services.logs import (  # noqa: E402,F401
+    events,
+    filter,
+    groups,
+    ingest,
+    metric_filters,
+    streams,
+    tags,
+)
