@@ -40,6 +40,7 @@ batch = st.tuples(
     first_rows=st.integers(1, 8),
     max_rows=st.integers(1, 32),
     pages=st.lists(st.integers(1, 7), min_size=1, max_size=4),
+    ahead=st.lists(st.booleans(), min_size=1, max_size=4),
 )
 def test_windowed_scan_matches_a_plain_sort(
     batches: list[tuple[int, list[int], bool]],
@@ -51,6 +52,7 @@ def test_windowed_scan_matches_a_plain_sort(
     first_rows: int,
     max_rows: int,
     pages: list[int],
+    ahead: list[bool],
 ) -> None:
     with TemporaryDirectory() as tmp:
         store = Store(Path(tmp), StoreConfig(fsync=False, flush_age_s=3600, merge_fanin=2))
@@ -93,6 +95,8 @@ def test_windowed_scan_matches_a_plain_sort(
                         strict=True,
                     )
                 )
+                if ahead[i % len(ahead)]:
+                    scan.read_ahead()  # what the cursor cache's thread does between pages
                 i += 1
                 assert i < 10_000
             assert got == wanted

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import string
+import threading
 
 import sqlalchemy as sa
 
@@ -35,6 +37,13 @@ class Accounts:
     def __init__(self, engine: sa.Engine, clock: Clock | None = None) -> None:
         self._engine = engine
         self._clock = clock or SystemClock()
+        self._secrets: dict[str, tuple[str, str]] = {}
+        self._seen_version: int | None = None
+        self._version_lock = threading.Lock()
+        self._version_db: sqlite3.Connection | None = None
+        path = engine.url.database
+        if engine.url.get_backend_name() == "sqlite" and path and path != ":memory:":
+            self._version_db = sqlite3.connect(path, check_same_thread=False)
 
     def ensure_account(self, account_id: str) -> None:
         with self._engine.begin() as conn:
@@ -98,11 +107,39 @@ class Accounts:
             result = conn.execute(
                 access_keys.delete().where(access_keys.c.access_key_id == access_key_id)
             )
+        self._secrets = {}
         if result.rowcount == 0:
             raise NotFoundError(f"Access key {access_key_id} does not exist.")
 
     def secret_of(self, access_key_id: str) -> tuple[str, str] | None:
-        """(secret, account id) of a key, or None when the key is unknown."""
+        """(secret, account id) of a key, or None when the key is unknown.
+
+        Every request asks, so known keys are remembered until the catalog changes: SQLite's
+        data_version moves whenever another connection (`owl keys delete` in another process,
+        or any write of this server) commits, and a deleted key is refused at once."""
+        if not self._catalog_unchanged():
+            self._secrets = {}
+        hit = self._secrets.get(access_key_id)
+        if hit is not None:
+            return hit
+        found = self._lookup_secret(access_key_id)
+        if found is not None:  # unknown keys are not remembered: a new key works at once
+            if len(self._secrets) > 10_000:
+                self._secrets = {}
+            self._secrets[access_key_id] = found
+        return found
+
+    def _catalog_unchanged(self) -> bool:
+        if self._version_db is None:
+            return False
+        with self._version_lock:
+            row = self._version_db.execute("PRAGMA data_version").fetchone()
+            version = int(row[0])
+            same = version == self._seen_version
+            self._seen_version = version
+        return same
+
+    def _lookup_secret(self, access_key_id: str) -> tuple[str, str] | None:
         with self._engine.connect() as conn:
             row = conn.execute(
                 sa.select(access_keys.c.secret_access_key, access_keys.c.account_id).where(

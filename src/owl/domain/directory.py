@@ -25,6 +25,12 @@ class Directory:
     def clear(self) -> None:
         self._cache = {}
 
+    def remember(self, scope: Scope, group: LogGroup, stream: LogStream) -> None:
+        """Add a stream just created, so its first PutLogEvents needs no catalog read."""
+        if len(self._cache) >= _MAX_ENTRIES:
+            self._cache = {}
+        self._cache[(scope.account_id, scope.region, group.name, stream.name)] = (group, stream)
+
     def stream(self, scope: Scope, group_name: str, stream_name: str) -> tuple[LogGroup, LogStream]:
         key = (scope.account_id, scope.region, group_name, stream_name)
         hit = self._cache.get(key)

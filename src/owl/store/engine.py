@@ -117,7 +117,10 @@ class Store:
         self._mem_checked = 0.0
         self._mem_over = False
         self._disk_ok = True
+        # Segments never change once written (a new version gets a new file), so their Parquet
+        # footers can be cached: a read of one time window then skips re-parsing them.
         self._db = duckdb.connect(config={"temp_directory": str(root / "tmp"), "threads": 2})
+        self._db.execute("SET parquet_metadata_cache = true")
         self._flush_lock = threading.Lock()  # one flush or merge at a time
         self.before_retire: Callable[[], None] = lambda: None
         self._wal: WalWriter | None = None

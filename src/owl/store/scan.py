@@ -8,6 +8,7 @@ row groups by their statistics: a page costs work in proportion to the page.
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -137,7 +138,7 @@ class WindowedScan:
         after: Position | None = None,
         *,
         first_rows: int = 8_192,
-        max_rows: int = 131_072,
+        max_rows: int = 65_536,
         max_scan_rows: int = 2_000_000,
     ) -> None:
         self.store = store
@@ -151,6 +152,8 @@ class WindowedScan:
         self._windows = 0
         self._carry: pa.Table | None = None
         self._done = False
+        self._closed = False
+        self._lock = threading.Lock()  # one reader at a time: a request or the read-ahead
         self.last_used = time.monotonic()
 
     @property
@@ -164,37 +167,55 @@ class WindowedScan:
     def take(self, limit: int, budget_s: float, *, allow_empty: bool = True) -> pa.Table:
         """Up to `limit` rows in scan order; fewer at the end or once `budget_s` has passed
         (with at least one row unless `allow_empty`)."""
-        self.last_used = time.monotonic()
-        deadline = self.last_used + budget_s
-        parts: list[pa.Table] = []
-        have = 0
-        if self._carry is not None and self._carry.num_rows:
-            parts.append(self._carry)
-            have = self._carry.num_rows
-        self._carry = None
-        while have < limit and not self._done:
+        with self._lock:
+            self.last_used = time.monotonic()
+            deadline = self.last_used + budget_s
+            parts: list[pa.Table] = []
+            have = 0
+            if self._carry is not None and self._carry.num_rows:
+                parts.append(self._carry)
+                have = self._carry.num_rows
+            self._carry = None
+            while have < limit and not self._done:
+                window = self._read_window()
+                if window.num_rows:
+                    parts.append(window)
+                    have += window.num_rows
+                if time.monotonic() > deadline and (have or allow_empty):
+                    break
+            if not parts:
+                return self._empty()
+            table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+            if table.num_rows > limit:
+                self._carry = table.slice(limit)
+                table = table.slice(0, limit)
+            return table
+
+    def read_ahead(self) -> None:
+        """Read the next window while the client is busy with the last page (the cursor
+        cache calls this on its own thread), unless a window's worth is already waiting."""
+        with self._lock:
+            if self._closed or self._done or self._carried() >= self.max_rows:
+                return
             window = self._read_window()
             if window.num_rows:
-                parts.append(window)
-                have += window.num_rows
-            if time.monotonic() > deadline and (have or allow_empty):
-                break
-        if not parts:
-            return self._empty()
-        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-        if table.num_rows > limit:
-            self._carry = table.slice(limit)
-            table = table.slice(0, limit)
-        return table
+                carry = self._carry
+                self._carry = window if carry is None else pa.concat_tables([carry, window])
 
     def push_back(self, rows: pa.Table) -> None:
         """Return unserved rows (the tail of the last `take`) to the front of the scan."""
-        if rows.num_rows:
-            self._carry = rows if self._carry is None else pa.concat_tables([rows, self._carry])
+        with self._lock:
+            if rows.num_rows:
+                carry = self._carry
+                self._carry = rows if carry is None else pa.concat_tables([rows, carry])
 
     def close(self) -> None:
-        """Nothing to release (windows pin their version only while they run)."""
+        """Drop what was read ahead (windows pin their version only while they run)."""
+        self._closed = True
         self._carry = None
+
+    def _carried(self) -> int:
+        return 0 if self._carry is None else int(self._carry.num_rows)
 
     # -- windows ---------------------------------------------------------------------------
 

@@ -30,7 +30,8 @@ def group_of(call: Call, p: Params) -> LogGroup:
 @LOGS.operation("CreateLogStream")
 def create_log_stream(call: Call, p: Params) -> Result:
     group = call.backends.groups.get(call.scope, p["logGroupName"])
-    call.backends.streams.create(group, p["logStreamName"])
+    stream = call.backends.streams.create(group, p["logStreamName"])
+    call.backends.directory.remember(call.scope, group, stream)
     return None
 
 
