@@ -151,3 +151,140 @@ def batches(
 
 def _request(events: StreamEvents, cur: list[dict[str, Any]]) -> dict[str, Any]:
     return {"logGroupName": events.group, "logStreamName": events.stream, "logEvents": cur}
+
+
+# -- a wider mix for the filter-pattern benchmarks (bench/filter.py, bench/patterns.py) ----------
+#
+# Adds the two AWS shapes people filter most: Lambda's text log lines (START/END/REPORT platform
+# lines around the runtime's own lines, one invocation at a time) and VPC flow log records
+# (version 2 default format). `messages()` above is unchanged: bench/ingest.py depends on it.
+
+_FUNCTIONS_MB = [128, 256, 512, 1024]
+_LAMBDA_SOURCES = ["orders-queue", "payments-stream", "s3://uploads-prod/incoming", "events-bus"]
+_LAMBDA_CALLS = ["dynamodb:PutItem", "s3:GetObject", "sqs:SendMessage", "https://api.partner"]
+_PORTS = [443] * 10 + [80] * 3 + [22] * 3 + [3389] * 2 + [5432, 6379, 53, 123, 8080, 9200, 25, 445]
+_ACCOUNTS = ["123456789012", "210987654321", "555500001111"]
+_ENIS = [f"eni-0{k:07x}a1b2c3d4e" for k in range(0x3A1F, 0x3A1F + 12)]
+
+
+def _lambda_invocation(rng: random.Random, ms: int) -> list[str]:
+    """One invocation in Lambda's default text format: START, runtime lines, END, REPORT."""
+    req = _uuid(rng)
+    lines: list[str] = []
+    cold = rng.random() < 0.08
+    if cold:
+        lines.append(
+            "INIT_START Runtime Version: python:3.12.v18\tRuntime Version ARN: "
+            f"arn:aws:lambda:us-east-1::runtime:{rng.getrandbits(256):064x}"
+        )
+    lines.append(f"START RequestId: {req} Version: $LATEST")
+    timeout_s = rng.choice((3, 6, 15))
+    timed_out = rng.random() < 0.15
+    t = ms
+    for _ in range(rng.randrange(0, 4)):
+        t += rng.randrange(1, 40)
+        kind = rng.random()
+        if kind < 0.55:
+            text = (
+                f"[INFO]\t{_iso(t)}\t{req}\tprocessed {rng.randrange(1, 500)} records from "
+                f"{rng.choice(_LAMBDA_SOURCES)}"
+            )
+        elif kind < 0.75:
+            text = (
+                f"[WARNING]\t{_iso(t)}\t{req}\tslow call to {rng.choice(_LAMBDA_CALLS)}: "
+                f"{rng.randrange(500, 5000)} ms (attempt {rng.randrange(1, 4)})"
+            )
+        elif kind < 0.9:
+            # a JSON document after the runtime's prefix: not a JSON message (spec §6.1)
+            text = (
+                f'[INFO]\t{_iso(t)}\t{req}\t{{"level":"{rng.choice(("error", "warn"))}",'
+                f'"event":"batch_done","duration_ms":{rng.uniform(1, 2500):.2f},'
+                f'"items":{rng.randrange(1, 200)}}}'
+            )
+        else:
+            text = f"[ERROR]\t{_iso(t)}\t{req}\t{rng.choice(_ERRORS)}"
+        lines.append(text)
+    if timed_out:
+        duration = timeout_s * 1000.0
+        lines.append(
+            f"{_iso(ms + timeout_s * 1000)} {req} Task timed out after {timeout_s}.00 seconds"
+        )
+    else:
+        duration = rng.uniform(0.9, timeout_s * 400)
+    memory = rng.choice(_FUNCTIONS_MB)
+    lines.append(f"END RequestId: {req}")
+    report = (
+        f"REPORT RequestId: {req}\tDuration: {duration:.2f} ms\t"
+        f"Billed Duration: {int(duration) + 1} ms\tMemory Size: {memory} MB\t"
+        f"Max Memory Used: {rng.randrange(40, memory)} MB\t"
+    )
+    if cold:
+        report += f"Init Duration: {rng.uniform(80, 900):.2f} ms\t"
+    if rng.random() < 0.2:
+        report += (
+            f"XRAY TraceId: 1-{ms // 1000:08x}-{rng.getrandbits(96):024x}\t"
+            f"SegmentId: {rng.getrandbits(64):016x}\tSampled: true\t"
+        )
+    lines.append(report)
+    return lines
+
+
+def _vpc_ip(rng: random.Random) -> str:
+    if rng.random() < 0.7:
+        return f"10.0.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+    return f"{rng.randrange(1, 224)}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(256)}"
+
+
+def _vpc_flow(rng: random.Random, ms: int) -> list[str]:
+    """One VPC flow log record, version 2 default format (14 space-separated fields)."""
+    head = f"2 {rng.choice(_ACCOUNTS)} {rng.choice(_ENIS)}"
+    end = ms // 1000
+    start = end - rng.randrange(5, 60)
+    status = rng.random()
+    if status < 0.04:
+        nodata = "NODATA" if status < 0.03 else "SKIPDATA"
+        return [f"{head} - - - - - - - {start} {end} - {nodata}"]
+    port = rng.choice(_PORTS)
+    protocol = 17 if port in (53, 123) else 6
+    reject = rng.random() < (0.6 if port in (22, 3389) else 0.08)
+    if reject:
+        packets = rng.randrange(1, 5)
+        size = packets * rng.randrange(40, 80)
+    else:
+        packets = rng.randrange(1, 5000)
+        size = packets * rng.randrange(40, 1500)
+    return [
+        f"{head} {_vpc_ip(rng)} {_vpc_ip(rng)} {rng.randrange(1024, 65536)} {port} {protocol} "
+        f"{packets} {size} {start} {end} {'REJECT' if reject else 'ACCEPT'} OK"
+    ]
+
+
+def _one(shape: Callable[[random.Random, int], str]) -> Callable[[random.Random, int], list[str]]:
+    return lambda rng, ms: [shape(rng, ms)]
+
+
+# Weights in draws; a Lambda draw yields a whole invocation (about 4 lines), so by lines the mix
+# is roughly JSON 26%, access 26%, VPC 21%, Lambda 20%, key=value / error / debug 7%.
+_PATTERN_SHAPES: list[Callable[[random.Random, int], list[str]]] = (
+    [_one(_json_line)] * 25
+    + [_one(_access)] * 24
+    + [_vpc_flow] * 20
+    + [_lambda_invocation] * 4
+    + [_one(_kv_line)] * 2
+    + [_one(_error_line)] * 2
+    + [_one(_debug_line)] * 3
+)
+
+
+def pattern_messages(n: int, *, seed: int, start_ms: int) -> list[str]:
+    """`n` lines of JSON app logs, access logs, Lambda invocations, VPC flow records and more.
+
+    Lines of one Lambda invocation stay together (in order), as in a real stream; the text
+    timestamps advance about 1 ms per line.
+    """
+    rng = random.Random(seed)
+    out: list[str] = []
+    while len(out) < n:
+        out.extend(rng.choice(_PATTERN_SHAPES)(rng, start_ms + len(out) + rng.randrange(3)))
+    del out[n:]
+    return out
