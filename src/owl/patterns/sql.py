@@ -52,9 +52,12 @@ _STRIP = (
 # The stripped field list; `_f` is bound to it by a one-element list_transform.
 FIELDS_SQL = f"list_transform(regexp_extract_all(message, '{FIELD_RE}'), lambda _t: {_STRIP})"
 _NUMERIC_JSON = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
+# Valid JSON whose first non-blank character is `{` is an object: a string test, cheaper
+# than parsing the document once more with json_type, and one that turns most non-JSON lines
+# away before json_valid parses them.
 _JSON_OBJECT_GUARD = (
-    "CASE WHEN NOT json_valid(message) THEN {none} WHEN json_type(message) <> 'OBJECT' "
-    "THEN {none} ELSE {expr} END"
+    "CASE WHEN NOT starts_with(ltrim(message, ' \t\n\r'), '{{') THEN {none} "
+    "WHEN NOT json_valid(message) THEN {none} ELSE {expr} END"
 )
 
 
@@ -100,6 +103,7 @@ class _Compiler:
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
         self.params: dict[str, Param] = {}
+        self.paths: list[str] | None = None  # set while compiling a one-parse JSON pattern
 
     def param(self, value: Param) -> str:
         name = f"{self.prefix}{len(self.params)}"
@@ -114,8 +118,20 @@ class _Compiler:
         if isinstance(node, RegexPattern):
             return f"regexp_matches(message, {self.param(regex.translate(node.regex.source))})"
         if isinstance(node, JsonPattern):
-            expr = f"COALESCE({self.json(node.expr)}, FALSE)"
-            return _JSON_OBJECT_GUARD.format(none="FALSE", expr=expr)
+            if _has_wildcards(node.expr):  # list-valued selectors keep their own extracts
+                expr = f"COALESCE({self.json(node.expr)}, FALSE)"
+                return _JSON_OBJECT_GUARD.format(none="FALSE", expr=expr)
+            # One parse per message: every selector's value from one json_extract (TRY makes
+            # an invalid document NULL, which matches nothing).
+            self.paths = []
+            expr = self.json(node.expr)
+            listed = ", ".join(sql_string(p) for p in self.paths)
+            values = f"TRY(json_extract(message, [{listed}]))"
+            return (
+                "CASE WHEN NOT starts_with(ltrim(message, ' \t\n\r'), '{') THEN FALSE ELSE "
+                f"COALESCE(list_transform([{values}], lambda _j: _j IS NOT NULL AND {expr})[1], "
+                "FALSE) END"
+            )
         return self.delimited(node)
 
     def terms(self, node: TermPattern) -> str:
@@ -143,15 +159,25 @@ class _Compiler:
         if isinstance(expr, JsonCheck) and expr.kind == "NOT EXISTS":
             if expr.selector.wildcards:
                 return f"(COALESCE(len(json_extract(message, {path})), 0) = 0)"
-            return f"(json_extract(message, {path}) IS NULL)"
+            return f"({self.selected(expr.selector)} IS NULL)"
         cond = self.json_value_condition(expr)
         if expr.selector.wildcards:  # any selected value will do (§6.3)
             return (
                 f"COALESCE(list_bool_or(list_transform(json_extract(message, {path}), "
                 f"lambda _v: {cond})), FALSE)"
             )
-        single = f"list_transform([json_extract(message, {path})], lambda _v: {cond})[1]"
+        single = f"list_transform([{self.selected(expr.selector)}], lambda _v: {cond})[1]"
         return f"COALESCE({single}, FALSE)"
+
+    def selected(self, selector: Selector) -> str:
+        """The JSON value a wildcard-free selector picks: an element of the one extract `_j`
+        when the pattern parses each message once, else its own json_extract."""
+        path = json_path(selector)
+        if self.paths is None:
+            return f"json_extract(message, {sql_string(path)})"
+        if path not in self.paths:
+            self.paths.append(path)
+        return f"_j[{self.paths.index(path) + 1}]"
 
     def json_value_condition(self, expr: JsonComparison | JsonCheck) -> str:
         """A condition on one selected JSON value `_v` (NULL when nothing was selected)."""
@@ -211,7 +237,38 @@ class _Compiler:
         if layout.minimum == 0 and len(conds) == 1:
             return "TRUE"
         body = " AND ".join(conds)
-        return f"COALESCE(list_transform([{FIELDS_SQL}], lambda _f: {body})[1], FALSE)"
+        split = f"COALESCE(list_transform([{FIELDS_SQL}], lambda _f: {body})[1], FALSE)"
+        needed = self.needed_text(node)
+        # Splitting every message into fields is the costly part: a substring the match
+        # cannot do without turns most messages away first (CASE evaluates lazily, also in
+        # the batch evaluator's projection).
+        return f"(CASE WHEN {needed} THEN {split} ELSE FALSE END)" if needed else split
+
+    def needed_text(self, node: DelimitedPattern) -> str | None:
+        """contains() tests that every match passes: a field's value is a substring of the
+        message, so a literal a slot must equal (its glob stars aside) occurs in it."""
+        tests = []
+        for slot in node.fields:
+            if not isinstance(slot, Field) or not slot.conditions:
+                continue
+            options = [
+                [
+                    c.value.text.strip("*")
+                    for c in conjunction
+                    if c.op == "=" and isinstance(c.value, StringValue) and c.value.text.strip("*")
+                ]
+                for conjunction in slot.conditions
+            ]
+            if all(options):  # an alternative that needs no text leaves the slot untested
+                tests.append(
+                    "("
+                    + " OR ".join(
+                        "(" + " AND ".join(f"contains(message, {self.param(t)})" for t in o) + ")"
+                        for o in options
+                    )
+                    + ")"
+                )
+        return " AND ".join(tests) if tests else None
 
     def field_condition(self, x: str, cond: FieldCondition) -> str:
         op, value = cond.op, cond.value
@@ -230,6 +287,12 @@ class _Compiler:
             test = f"{number} = {self.param(value.number)}"
         test = f"COALESCE({test}, FALSE)"
         return test if op == "=" else f"(NOT {test})"
+
+
+def _has_wildcards(expr: JsonExpr) -> bool:
+    if isinstance(expr, And | Or):
+        return _has_wildcards(expr.left) or _has_wildcards(expr.right)
+    return bool(expr.selector.wildcards)
 
 
 @dataclass(frozen=True)
