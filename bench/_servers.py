@@ -171,17 +171,17 @@ def owl_flush(server: Server) -> dict[str, Any]:
         return result
 
 
-def owl_settle(server: Server, *, timeout: float = 60.0) -> int:
-    """Flush, then wait until background merges stop changing the segment count."""
-    last = owl_flush(server)["segments"]
+def owl_settle(server: Server, *, timeout: float = 120.0) -> int:
+    """Flush, then wait until no merge is running or due and the segment count holds still."""
+    last = owl_flush(server)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        time.sleep(1.5)
-        now = owl_flush(server)["segments"]
-        if now == last:
-            return int(now)
+        time.sleep(1.0)
+        now = owl_flush(server)
+        if now["segments"] == last["segments"] and not now.get("merge_pending", False):
+            return int(now["segments"])
         last = now
-    return int(last)
+    return int(last["segments"])
 
 
 def dir_usage(root: Path) -> dict[str, int]:

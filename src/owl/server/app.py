@@ -218,7 +218,10 @@ def build_app(state: ServerState) -> Starlette:
     async def flush(_: Request) -> Response:
         await run_in_threadpool(state.backends.store.flush)
         await run_in_threadpool(state.sync_stream_stats)
-        return JSONResponse({"segments": state.backends.store.segment_count()})
+        store = state.backends.store
+        return JSONResponse(
+            {"segments": store.segment_count(), "merge_pending": store.merge_pending()}
+        )
 
     async def faults(request: Request) -> Response:
         body = await request.json()

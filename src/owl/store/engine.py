@@ -529,6 +529,20 @@ class Store:
         with self._lock:
             return sum(g.mem.nbytes for g in self._groups.values())
 
+    def merge_pending(self) -> bool:
+        """Whether a flush or merge is running, or a merge is due: benchmarks that measure the
+        settled size of the data wait for this to turn false."""
+        if self._flush_lock.locked():
+            return True
+        with self._lock:
+            for g in self._groups.values():
+                levels: dict[int, int] = {}
+                for seg in g.segments:
+                    levels[seg.level] = levels.get(seg.level, 0) + 1
+                if any(n >= self.config.merge_fanin for n in levels.values()):
+                    return True
+        return False
+
     def segment_count(self) -> int:
         with self._lock:
             return sum(len(g.segments) for g in self._groups.values())
