@@ -34,6 +34,7 @@ from owl.patterns.sql import (
 # TestMetricFilter numbers matches from 0 (the API reference; the CLI example says 1) — §1.5.
 EVENT_NUMBER_BASE = 0
 _TABLE = "__owl_messages"
+_BATCH = "owl_batch"  # the local variable of BatchEvaluator._run that its queries read
 
 Messages: TypeAlias = pa.Array | pa.ChunkedArray | pa.RecordBatch | pa.Table
 
@@ -92,19 +93,17 @@ class BatchEvaluator:
 
     @staticmethod
     def _select(columns: list[str]) -> str | None:
-        return f"SELECT {', '.join(columns)} FROM {_TABLE}" if columns else None
+        return f"SELECT {', '.join(columns)} FROM {_BATCH}" if columns else None
 
     def _run(self, sql: str | None, messages: Messages) -> pa.Table:
-        table = _as_table(messages)
         if sql is None:
             return pa.table({})
+        # DuckDB finds the batch by its variable name (a replacement scan): registering and
+        # dropping a view per call would cost more than matching a small batch.
+        owl_batch = _as_table(messages)  # noqa: F841 -- read by the query, by name
         with self._lock:
-            self._con.register(_TABLE, table)
-            try:
-                used = {k: v for k, v in self.params.items() if f"${k}" in sql}
-                return self._con.sql(sql, params=used).to_arrow_table()
-            finally:
-                self._con.unregister(_TABLE)
+            used = {k: v for k, v in self.params.items() if f"${k}" in sql}
+            return self._con.sql(sql, params=used).to_arrow_table()
 
     def evaluate(self, messages: Messages) -> list[pa.BooleanArray]:
         """A boolean mask per pattern, aligned with `messages`."""

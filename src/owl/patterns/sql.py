@@ -180,15 +180,19 @@ class _Compiler:
         return f"_j[{self.paths.index(path) + 1}]"
 
     def json_value_condition(self, expr: JsonComparison | JsonCheck) -> str:
-        """A condition on one selected JSON value `_v` (NULL when nothing was selected)."""
-        t, s = "json_type(_v)", "json_extract_string(_v, '$')"
-        is_num, is_str = f"{t} IN {_NUMERIC_JSON}", f"{t} = 'VARCHAR'"
+        """A condition on one selected JSON value `_v` (NULL when nothing was selected).
+
+        `_v` is the value's JSON text as DuckDB writes it back, which is canonical: its first
+        character tells its type, a number casts straight to DOUBLE (nothing else does), and
+        two strings are equal exactly when their texts are. Only globs and regexes need the
+        decoded string, which costs another parse of the value."""
+        v = "_v::VARCHAR"
+        s = "json_extract_string(_v, '$')"
+        is_str = f"starts_with({v}, '\"')"
+        is_num = f"(left({v}, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'))"
         if isinstance(expr, JsonCheck):
-            return {
-                "IS NULL": f"{t} = 'NULL'",
-                "IS TRUE": f"({t} = 'BOOLEAN' AND {s} = 'true')",
-                "IS FALSE": f"({t} = 'BOOLEAN' AND {s} = 'false')",
-            }[expr.kind]
+            literal = {"IS NULL": "null", "IS TRUE": "true", "IS FALSE": "false"}[expr.kind]
+            return f"({v} = '{literal}')"
         op, value = expr.op, expr.value
         if isinstance(value, AnyValue):  # §6.12: a present string or number
             return f"({is_str} OR {is_num})" if op == "=" else "FALSE"
@@ -196,14 +200,18 @@ class _Compiler:
             test = f"regexp_matches({s}, {self.param(regex.translate(value.source))})"
             return f"({is_str} AND {'NOT ' if op == '!=' else ''}{test})"
         if isinstance(value, StringValue):  # §6.7, §6.11: strings only equal strings
-            match = f"({is_str} AND {self.glob(s, value.text)})"
+            if "*" in (value.text[:1], value.text[-1:]):
+                match = f"({is_str} AND {self.glob(s, value.text)})"
+            else:
+                match = f"({v} = to_json({self.param(value.text)}::VARCHAR)::VARCHAR)"
             return match if op == "=" else f"({is_num} OR ({is_str} AND NOT {match}))"
         number = self.param(value.number)
         if op not in ("=", "!="):  # §6.10: ordering sees JSON numbers only
-            return f"({is_num} AND TRY_CAST({s} AS DOUBLE) {op} {number})"
+            return f"COALESCE(TRY_CAST({v} AS DOUBLE) {op} {number}, FALSE)"
         as_number = (
-            f"(CASE WHEN {is_num} THEN TRY_CAST({s} AS DOUBLE) WHEN {is_str} AND "
-            f"regexp_full_match({s}, {sql_string(NUMBER_RE)}) THEN TRY_CAST({s} AS DOUBLE) END)"
+            f"(CASE WHEN {is_str} THEN (CASE WHEN regexp_full_match({s}, "
+            f"{sql_string(NUMBER_RE)}) THEN TRY_CAST({s} AS DOUBLE) END) "
+            f"ELSE TRY_CAST({v} AS DOUBLE) END)"
         )
         equal = f"COALESCE({as_number} = {number}, FALSE)"
         return equal if op == "=" else f"(({is_str} OR {is_num}) AND NOT {equal})"
