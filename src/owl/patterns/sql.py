@@ -52,11 +52,16 @@ _STRIP = (
 # The stripped field list; `_f` is bound to it by a one-element list_transform.
 FIELDS_SQL = f"list_transform(regexp_extract_all(message, '{FIELD_RE}'), lambda _t: {_STRIP})"
 _NUMERIC_JSON = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
+_BLANKS = "' ' || chr(9) || chr(10) || chr(13)"  # JSON's whitespace
+OBJECT_TEXT = (
+    "(starts_with(message, '{') OR (left(message, 1) IN (' ', chr(9), chr(10), chr(13)) "
+    f"AND starts_with(ltrim(message, {_BLANKS}), '{{')))"
+)
 # Valid JSON whose first non-blank character is `{` is an object: a string test, cheaper
 # than parsing the document once more with json_type, and one that turns most non-JSON lines
 # away before json_valid parses them.
 _JSON_OBJECT_GUARD = (
-    "CASE WHEN NOT starts_with(ltrim(message, ' \t\n\r'), '{{') THEN {none} "
+    "CASE WHEN NOT " + OBJECT_TEXT.replace("{", "{{") + " THEN {none} "
     "WHEN NOT json_valid(message) THEN {none} ELSE {expr} END"
 )
 
@@ -128,7 +133,7 @@ class _Compiler:
             listed = ", ".join(sql_string(p) for p in self.paths)
             values = f"TRY(json_extract(message, [{listed}]))"
             return (
-                "CASE WHEN NOT starts_with(ltrim(message, ' \t\n\r'), '{') THEN FALSE ELSE "
+                f"CASE WHEN NOT {OBJECT_TEXT} THEN FALSE ELSE "
                 f"COALESCE(list_transform([{values}], lambda _j: _j IS NOT NULL AND {expr})[1], "
                 "FALSE) END"
             )
@@ -166,7 +171,10 @@ class _Compiler:
                 f"COALESCE(list_bool_or(list_transform(json_extract(message, {path}), "
                 f"lambda _v: {cond})), FALSE)"
             )
-        single = f"list_transform([{self.selected(expr.selector)}], lambda _v: {cond})[1]"
+        value = self.selected(expr.selector)
+        if self.paths is not None:  # `_j[k]` is a list element already: no binding needed
+            return f"COALESCE({cond.replace('_v', value)}, FALSE)"
+        single = f"list_transform([{value}], lambda _v: {cond})[1]"
         return f"COALESCE({single}, FALSE)"
 
     def selected(self, selector: Selector) -> str:
