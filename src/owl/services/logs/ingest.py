@@ -123,13 +123,14 @@ def _check_columns(batch: Batch) -> None:
             f"Member must have length less than or equal to {MAX_EVENTS}"
         )
     lengths = pc.binary_length(batch.messages)
-    empty = pc.index(lengths, 0).as_py()
+    # pc.index is slow for a hot path: look for the offending event only once one exists.
+    empty = pc.index(lengths, 0).as_py() if pc.min(lengths).as_py() == 0 else -1
     if empty >= 0:
         raise _invalid(
             f"1 validation error detected: Value '' at 'logEvents.{empty + 1}.member.message' "
             "failed to satisfy constraint: Member must have length greater than or equal to 1"
         )
-    negative = pc.index(pc.less(batch.ts, 0), True).as_py()
+    negative = pc.index(pc.less(batch.ts, 0), True).as_py() if pc.min(batch.ts).as_py() < 0 else -1
     if negative >= 0:
         raise _invalid(
             f"1 validation error detected: Value '{batch.ts[negative].as_py()}' at "
