@@ -62,14 +62,12 @@ import random
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +81,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _servers as srv  # noqa: E402
 import _workload as wl  # noqa: E402
 from _client import LeanLogs, ServiceError  # noqa: E402
+from _meta import git_rev, interrupt, loadavg, say, version  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 LAYOUTS = ("one", "many")
@@ -478,7 +477,7 @@ def run_layout(
         t = time.perf_counter()
         write_parquet(events_table(layout, msgs, start_ms), parquet)
         queries = group_queries(parquet, layout, opts.patterns)
-        _say(f"{name}: {layout.events:,} events, parquet in {time.perf_counter() - t:.1f} s")
+        say(f"{name}: {layout.events:,} events, parquet in {time.perf_counter() - t:.1f} s")
         for kind in opts.servers:
             if kind == "duckdb":
                 continue
@@ -505,7 +504,7 @@ def run_layout(
             if kind == "owl":
                 segments = srv.owl_settle(server)
                 extra = f", {segments} segments after flush"
-            _say(f"{name}: loaded {kind} in {took:.0f} s{extra}")
+            say(f"{name}: loaded {kind} in {took:.0f} s{extra}")
         for run in range(opts.runs):
             kinds = [k for k in KINDS if k in opts.servers]
             if run % 2:
@@ -544,7 +543,7 @@ def run_layout(
                     done += f" ERROR {r['error']}" if r.get("error") else ""
                     if r["complete"] and not r["count_ok"]:
                         done += f" COUNT WRONG (expected {r['expected']:,})"
-                    _say(
+                    say(
                         f"run {run + 1}/{opts.runs} {name:<4} {pattern:<9} {kind:<6} "
                         f"{r['events']:>10,} events {r['wall_s']:8.2f} s "
                         f"{r['events_per_s']:>12,.0f} events/s{done}"
@@ -564,7 +563,7 @@ def _print_log_tail(path: Path, lines: int = 40) -> None:
         tail = path.read_text(errors="replace").splitlines()[-lines:]
     except OSError:
         return
-    _say("\n".join([f"--- last lines of {path} ---", *tail]))
+    say("\n".join([f"--- last lines of {path} ---", *tail]))
 
 
 # -- report --------------------------------------------------------------------------------------
@@ -784,42 +783,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
     return opts, a.report
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _git_rev() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=BENCH_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ":/src"], cwd=BENCH_DIR)
-        return out.stdout.strip() + ("+dirty" if dirty.returncode else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _interrupt)  # unwind: servers stopped, partial results kept
+    signal.signal(signal.SIGTERM, interrupt)  # unwind: servers stopped, partial results kept
     opts, report = parse_args(argv)
     if report is not None:
         doc = json.loads(report.read_text())
@@ -830,14 +795,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     msgs = wl.pattern_messages(opts.events, seed=opts.seed, start_ms=start_ms)
     sizes = wl.utf8_sizes(msgs)
     arrow_msgs = pa.array(msgs, pa.string())
-    _say(f"generated {len(msgs):,} messages in {time.perf_counter() - t:.1f} s")
+    say(f"generated {len(msgs):,} messages in {time.perf_counter() - t:.1f} s")
     meta: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpus": os.cpu_count(),
-        "loadavg_start": _loadavg(),
+        "loadavg_start": loadavg(),
         "python": platform.python_version(),
-        "owl_rev": _git_rev(),
-        "versions": {n: _version(n) for n in ("moto", "duckdb", "pyarrow", "boto3", "orjson")},
+        "owl_rev": git_rev(),
+        "versions": {n: version(n) for n in ("moto", "duckdb", "pyarrow", "boto3", "orjson")},
         "options": {**asdict(opts), "out_dir": str(opts.out_dir)},
         "patterns": {
             n: {"pattern": PATTERNS[n].pattern, "sql": PATTERNS[n].sql} for n in opts.patterns
@@ -869,7 +834,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_layout(name, work, arrow_msgs, start_ms, opts, results, notes, lambda: save(True))
         partial = False
     finally:
-        meta["loadavg_end"] = _loadavg()
+        meta["loadavg_end"] = loadavg()
         save(partial)
         report_md = markdown(meta, results, notes)
         if partial:
@@ -877,10 +842,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         path.with_suffix(".md").write_text(report_md)
         (path.parent / "filter-latest.md").write_text(report_md)
         print(report_md)
-        _say(f"wrote {path}")
+        say(f"wrote {path}")
     wrong = [f"{r['layout']}/{r['pattern']}" for r in summarise(results) if owl_count_wrong(r)]
     if wrong:
-        _say(f"owl's count differs from DuckDB's in: {', '.join(wrong)}")
+        say(f"owl's count differs from DuckDB's in: {', '.join(wrong)}")
         return 1
     return 0
 

@@ -43,14 +43,12 @@ import platform
 import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from importlib import metadata
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from queue import Empty
@@ -62,6 +60,7 @@ import _servers as srv  # noqa: E402
 import _workload as wl  # noqa: E402
 import orjson  # noqa: E402
 from _client import LeanLogs, ServiceError  # noqa: E402
+from _meta import git_rev, interrupt, loadavg, version  # noqa: E402
 
 BENCH_DIR = Path(__file__).resolve().parent
 SRC_DIR = BENCH_DIR.parent / "src" / "owl"
@@ -602,18 +601,12 @@ def make_workload(opts: Options) -> Workload:
 
 
 def environment(opts: Options, work: Workload) -> dict[str, Any]:
-    def version(name: str) -> str | None:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            return None
-
     return {
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpus": os.cpu_count(),
-        "loadavg_start": _loadavg(),
+        "loadavg_start": loadavg(),
         "python": platform.python_version(),
-        "owl_rev": _git_rev(),
+        "owl_rev": git_rev(),
         "owl_src_start": src_digest(),
         "versions": {n: version(n) for n in ("moto", "boto3", "duckdb", "pyarrow", "uvicorn")},
         "options": {**asdict(opts), "out_dir": str(opts.out_dir), "report": None},
@@ -625,30 +618,12 @@ def environment(opts: Options, work: Workload) -> dict[str, Any]:
     }
 
 
-def _loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
 def src_digest() -> str:
     """A short digest of owl's source files: which code a measurement ran (no git needed)."""
     h = hashlib.sha256()
     for path in sorted(SRC_DIR.rglob("*.py")):
         h.update(str(path.relative_to(SRC_DIR)).encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:12]
-
-
-def _git_rev() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=BENCH_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def json_path(meta: dict[str, Any]) -> Path:
@@ -668,7 +643,7 @@ def save_json(meta: dict[str, Any], results: Results, *, partial: bool) -> Path:
 
 
 def complete_meta(meta: dict[str, Any], results: Results) -> None:
-    meta.setdefault("loadavg_end", _loadavg())
+    meta.setdefault("loadavg_end", loadavg())
     seen = [meta.get("owl_src_start")] + [
         r.get("owl_src") for runs in results.values() for rs in runs.values() for r in rs
     ]
@@ -705,13 +680,9 @@ def report_from(path: Path) -> int:
     return 0
 
 
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     # SIGTERM unwinds like Ctrl-C, so every server started is stopped and partial results kept.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     opts = parse_args(argv)
     if opts.report is not None:
         return report_from(opts.report)

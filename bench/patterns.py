@@ -34,12 +34,10 @@ import os
 import platform
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +47,7 @@ import pyarrow as pa
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _workload as wl  # noqa: E402
+from _meta import git_rev, interrupt, loadavg, say, version  # noqa: E402
 from filter import PATTERNS as FILTER_PATTERNS  # noqa: E402
 
 from owl.patterns import BatchEvaluator  # noqa: E402
@@ -160,7 +159,7 @@ def run_all(msgs: list[str], opts: Options, results: Results, on_result: Any) ->
                     r["run"] = run + 1
                     runs.append(r)
                     on_result()
-                    _say(
+                    say(
                         f"run {run + 1}/{opts.runs} {name:<8} batch {size:>5,} "
                         f"{r['events']:>9,} events {r['wall_s']:6.2f} s "
                         f"{r['events_per_s']:>12,.0f} events/s"
@@ -303,42 +302,8 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None]:
     return opts, a.report
 
 
-def _say(text: str) -> None:
-    print(text, file=sys.stderr, flush=True)
-
-
-def _loadavg() -> str:
-    return " ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def _git_rev() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=BENCH_DIR,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ":/src"], cwd=BENCH_DIR)
-        return out.stdout.strip() + ("+dirty" if dirty.returncode else "")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def _version(name: str) -> str | None:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def _interrupt(signum: int, _frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    signal.signal(signal.SIGTERM, _interrupt)  # unwind: partial results kept
+    signal.signal(signal.SIGTERM, interrupt)  # unwind: partial results kept
     opts, report = parse_args(argv)
     if report is not None:
         doc = json.loads(report.read_text())
@@ -348,14 +313,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     t = time.perf_counter()
     msgs = wl.pattern_messages(opts.events, seed=opts.seed, start_ms=start_ms)
     sizes = wl.utf8_sizes(msgs)
-    _say(f"generated {len(msgs):,} messages in {time.perf_counter() - t:.1f} s")
+    say(f"generated {len(msgs):,} messages in {time.perf_counter() - t:.1f} s")
     meta: dict[str, Any] = {
         "started": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "cpus": os.cpu_count(),
-        "loadavg_start": _loadavg(),
+        "loadavg_start": loadavg(),
         "python": platform.python_version(),
-        "owl_rev": _git_rev(),
-        "versions": {n: _version(n) for n in ("duckdb", "pyarrow")},
+        "owl_rev": git_rev(),
+        "versions": {n: version(n) for n in ("duckdb", "pyarrow")},
         "options": {**asdict(opts), "out_dir": str(opts.out_dir)},
         "messages": len(msgs),
         "mean_message_bytes": statistics.fmean(sizes) if sizes else 0.0,
@@ -363,9 +328,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     t = time.perf_counter()
     meta["match_counts"], meta["problems"] = check(msgs)
-    _say(f"checked the patterns in {time.perf_counter() - t:.1f} s")
+    say(f"checked the patterns in {time.perf_counter() - t:.1f} s")
     for problem in meta["problems"]:
-        _say(f"CHECK FAILED: {problem}")
+        say(f"CHECK FAILED: {problem}")
     stamp = meta["started"].replace(":", "").replace("-", "")
     path = opts.out_dir / f"patterns-{stamp}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -382,7 +347,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         run_all(msgs, opts, results, lambda: save(True))
         partial = False
     finally:
-        meta["loadavg_end"] = _loadavg()
+        meta["loadavg_end"] = loadavg()
         save(partial)
         report_md = markdown(meta, results)
         if partial:
@@ -390,7 +355,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         path.with_suffix(".md").write_text(report_md)
         (path.parent / "patterns-latest.md").write_text(report_md)
         print(report_md)
-        _say(f"wrote {path}")
+        say(f"wrote {path}")
     return 1 if meta["problems"] else 0
 
 
