@@ -11,7 +11,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 import pyarrow as pa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from owl.store.engine import Store, StoreConfig
@@ -29,6 +29,31 @@ batch = st.tuples(
 
 @settings(
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+# One stream in one flushed file: the window needs no sort (both directions).
+@example(
+    batches=[(1, [1, 2, 3, 4, 5], True)],
+    streams=frozenset({1}),
+    lo=0,
+    span=500,
+    forward=True,
+    after_index=None,
+    first_rows=8,
+    max_rows=8,
+    pages=[3],
+    ahead=[False],
+)
+@example(
+    batches=[(1, [1, 2, 3, 4, 5], True)],
+    streams=frozenset({1}),
+    lo=0,
+    span=500,
+    forward=False,
+    after_index=None,
+    first_rows=8,
+    max_rows=8,
+    pages=[3],
+    ahead=[False],
 )
 @given(
     batches=st.lists(batch, min_size=0, max_size=10),
