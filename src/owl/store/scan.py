@@ -284,25 +284,14 @@ class WindowedScan:
                 return self._empty()
             for name, table in spec.tables.items():
                 con.register(name, table)
-            # One stream in one segment file is already in (ts, seq) order, and a scan keeps
-            # file order: the window needs no sort (the common case of a stream's windows,
-            # since flushes write consecutive time ranges to consecutive files).
-            presorted = (
-                len(files) == 1
-                and not mem
-                and not spec.joins
-                and spec.streams is not None
-                and len(spec.streams) == 1
-            )
             direction = "ASC" if spec.forward else "DESC"
-            order = "" if presorted else f"ORDER BY e.ts {direction}, e.seq {direction}"
             sources = " UNION ALL ".join(parts)
-            sql = f"SELECT {spec.columns} FROM ({sources}) AS e {spec.joins} {order}"
+            sql = (
+                f"SELECT {spec.columns} FROM ({sources}) AS e {spec.joins} "
+                f"ORDER BY e.ts {direction}, e.seq {direction}"
+            )
             used = {k: v for k, v in params.items() if f"${k}" in sql}
-            table = con.sql(sql, params=used).to_arrow_table()
-            if presorted and not spec.forward:
-                table = table.take(pa.array(range(table.num_rows - 1, -1, -1), pa.int64()))
-            return table
+            return con.sql(sql, params=used).to_arrow_table()
         finally:
             con.close()
 
