@@ -276,13 +276,29 @@ def _load_worker(
         for s in streams:
             client.call("CreateLogStream", {"logGroupName": s.group, "logStreamName": s.stream})
             for request in wl.batches(s, work.msgs, work.sizes):
-                answer = client.call("PutLogEvents", request)
+                answer = _put_with_backoff(client, request)
                 if answer.get("rejectedLogEventsInfo"):
                     raise RuntimeError(f"events rejected: {answer['rejectedLogEventsInfo']}")
                 events += len(request["logEvents"])
         q.put(("ok", events))
     except BaseException:
         q.put(("error", traceback.format_exc()))
+
+
+RETRYABLE = ("ThrottlingException", "ServiceUnavailableException")
+
+
+def _put_with_backoff(client: LeanLogs, request: dict[str, Any]) -> Any:
+    """PutLogEvents as SDKs send it: a server that pushes back (its WAL or memory over budget
+    while flushes catch up, as on a long 10M load) is asked again after a growing pause."""
+    for attempt in range(12):
+        try:
+            return client.call("PutLogEvents", request)
+        except ServiceError as e:
+            if e.code not in RETRYABLE:
+                raise
+            time.sleep(min(5.0, 0.05 * 2**attempt))
+    return client.call("PutLogEvents", request)
 
 
 def load(server: srv.Server, layout: Layout, work: LoadWork, loaders: int, timeout: float) -> float:
