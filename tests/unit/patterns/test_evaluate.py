@@ -70,3 +70,32 @@ def test_evaluator_reuses_its_connection_across_batches_and_inputs() -> None:
 def test_no_patterns_no_columns() -> None:
     with BatchEvaluator([]) as evaluator:
         assert evaluator.evaluate(pa.array(MESSAGES)) == []
+
+
+def test_fused_json_patterns_share_one_parse_and_keep_their_verdicts() -> None:
+    messages = [
+        '{"level":"ERROR","ms":12,"user":{"id":7}}',
+        '{"level":"INFO","ms":700,"tags":["a","b"]}',
+        ' {"level":"WARN","ms":"900"}',
+        '{"level":"ERROR"',  # not JSON
+        "plain ERROR line",
+        '[{"level":"ERROR"}]',  # JSON, but not an object
+    ]
+    patterns = [
+        '{ $.level = "ERROR" }',
+        "{ $.ms > 500 }",
+        "{ $.ms = 900 || $.user.id = 7 }",
+        "{ $.user NOT EXISTS }",
+        '{ $.tags[*] = "b" }',  # a wildcard keeps its own extract
+        "ERROR",
+    ]
+    with BatchEvaluator(patterns) as fused:
+        together = [m.to_pylist() for m in fused.evaluate(pa.array(messages))]
+    for pattern, mask in zip(patterns, together, strict=True):
+        with BatchEvaluator([pattern]) as alone:
+            assert alone.evaluate(pa.array(messages))[0].to_pylist() == mask, pattern
+        assert [n for n, _, _ in tmf(pattern, messages)] == [i for i, m in enumerate(mask) if m]
+    assert together[0] == [True, False, False, False, False, False]
+    assert together[1] == [False, True, False, False, False, False]  # "900" is a string
+    assert together[2] == [True, False, True, False, False, False]
+    assert together[3] == [False, True, True, False, False, False]
