@@ -2,8 +2,9 @@
 
 The state machine drives a real Store in a temporary directory (appends, flushes, maintenance
 rounds that merge and purge, stream and group drops, close-and-reopen) and after every step
-compares each stream, read with owl.store.scan.read_stream_page both ways, with a plain Python
-model: events sorted by (timestamp, put order); dropped streams and groups empty for good.
+compares each stream (read by a naive reference query, and its tail by a backward scan) with a
+plain Python model: events sorted by (timestamp, put order); dropped streams and groups empty for
+good.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from hypothesis.stateful import (
 )
 
 from owl.store.engine import Store, StoreConfig
-from owl.store.scan import read_stream_page
+from owl.store.scan import ScanSpec, WindowedScan
 from owl.store.wal import WalBatch, decode_batch, encode_batch
+from tests.store_reader import stream_events
 
 INT64 = st.integers(-(2**63), 2**63 - 1)
 TIMESTAMPS = st.integers(0, 2**62)
@@ -221,9 +223,7 @@ class StoreMachine(RuleBasedStateMachine):
             if (gid, sid) in self.dead and (gid, sid) not in self.settled:
                 continue  # its rows may still sit in a segment until the next merge round
             expected = [(t, m) for t, _, m in sorted(events)]
-            table = read_stream_page(
-                self.store, gid, sid, start=None, end=None, limit=10**6, forward=True
-            )
+            table = stream_events(self.store, gid, sid)
             got = list(
                 zip(
                     table.column("ts").to_pylist(),
@@ -233,10 +233,10 @@ class StoreMachine(RuleBasedStateMachine):
             )
             assert got == expected, ("dead" if (gid, sid) in self.dead else "live", gid, sid)
             if expected:
-                tail = read_stream_page(
-                    self.store, gid, sid, start=None, end=None, limit=3, forward=False
-                )
-                assert tail.column("message").to_pylist() == [m for _, m in expected[-3:]]
+                cols = "e.ts, e.seq, e.message"
+                spec = ScanSpec(gid, frozenset((sid,)), columns=cols, forward=False)
+                tail = WindowedScan(self.store, spec).take(3, 10.0)
+                assert tail.column("message").to_pylist() == [m for _, m in expected[-3:]][::-1]
 
     def teardown(self) -> None:
         self.store.close()

@@ -7,15 +7,11 @@ evicted scan costs nothing but a re-read: its token still works by position.
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 
 from owl.store.scan import WindowedScan
-
-log = logging.getLogger("owl.store")
 
 
 class CursorCache:
@@ -30,8 +26,6 @@ class CursorCache:
         self._max_bytes = max_bytes
         self._lock = threading.Lock()
         self._cursors: OrderedDict[str, WindowedScan] = OrderedDict()
-        # One thread reads the next window of cached scans while their clients parse a page.
-        self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="owl-read-ahead")
 
     def pop(self, key: str) -> WindowedScan | None:
         with self._lock:
@@ -63,19 +57,9 @@ class CursorCache:
                     evicted.append(self._cursors.pop(k))
         for c in evicted:
             c.close()
-        if cursor not in evicted:
-            self._ahead.submit(self._read_ahead, cursor)
-
-    @staticmethod
-    def _read_ahead(cursor: WindowedScan) -> None:
-        try:
-            cursor.read_ahead()
-        except Exception:  # the next request reads the window itself and reports the error
-            log.debug("read-ahead failed", exc_info=True)
 
     def close(self) -> None:
         with self._lock:
             cursors, self._cursors = list(self._cursors.values()), OrderedDict()
         for c in cursors:
             c.close()
-        self._ahead.shutdown(wait=True, cancel_futures=True)

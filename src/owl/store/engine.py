@@ -71,9 +71,6 @@ class GroupView:
     segments: tuple[Segment, ...]
     segment_dir: Path
 
-    def segment_paths(self) -> list[str]:
-        return [str(self.segment_dir / s.file) for s in self.segments]
-
 
 @dataclass
 class _Group:

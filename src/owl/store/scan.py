@@ -1,24 +1,20 @@
-"""Reading events of one stream through DuckDB: segments of a pinned version plus its memtable.
+"""Ordered reads of a group's events through DuckDB: segments of a version plus its memtable.
 
-Positions are (ts, seq) pairs; a page is the first (forward) or last (backward) `limit` events
-strictly after / before a position, inside a time window, always returned oldest first. The
-bounds are written so that DuckDB pushes `stream_id` and `ts` into the Parquet scan and skips
-row groups by their statistics: a page costs work in proportion to the page.
+Positions are (ts, seq) pairs. A scan runs as bounded time windows whose ts bounds DuckDB pushes
+into the Parquet scan, skipping row groups by their statistics: a page costs work in proportion
+to the page, and reading a whole result reads each event about once.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 
-import duckdb
 import pyarrow as pa
 
 from owl.store.engine import GroupView, Store
 from owl.store.events import SCHEMA
 
-PAGE_COLUMNS = "ts, ingest, seq, message"
 MAX_INT64 = 2**63 - 1
 
 
@@ -28,82 +24,12 @@ class Position:
     seq: int
 
 
-def read_stream_page(
-    store: Store,
-    group_id: int,
-    stream_id: int,
-    *,
-    start: int | None,
-    end: int | None,
-    after: Position | None = None,
-    before: Position | None = None,
-    limit: int,
-    forward: bool,
-) -> pa.Table:
-    """One page of a stream's events, oldest first (see the module docstring)."""
-    lo = start if start is not None else 0
-    hi = end if end is not None else MAX_INT64
-    conds = ["stream_id = $sid", "ts >= $lo", "ts <= $hi"]
-    params: dict[str, object] = {"sid": stream_id, "lo": lo, "hi": hi, "n": limit}
-    if after is not None:
-        conds += ["ts >= $ats", "(ts > $ats OR seq > $aseq)"]
-        params.update(ats=after.ts, aseq=after.seq)
-    if before is not None:
-        conds += ["ts <= $bts", "(ts < $bts OR seq < $bseq)"]
-        params.update(bts=before.ts, bseq=before.seq)
-    where = " AND ".join(conds)
-    direction = "ASC" if forward else "DESC"
-    with store.view(group_id) as view:
-        con = store.cursor()
-        try:
-            parts = _sources(con, view, view.mem.for_stream(stream_id), PAGE_COLUMNS, where)
-            if not parts:
-                return empty_page()
-            sql = " UNION ALL ".join(parts) + f" ORDER BY ts {direction}, seq {direction} LIMIT $n"
-            used = {k: v for k, v in params.items() if f"${k}" in sql}
-            table = con.sql(sql, params=used).to_arrow_table()
-        finally:
-            con.close()
-    if not forward:
-        table = table.take(pa.array(range(table.num_rows - 1, -1, -1), pa.int64()))
-    return table
-
-
-def _sources(
-    con: duckdb.DuckDBPyConnection,
-    view: GroupView,
-    mem: list[pa.RecordBatch],
-    columns: str,
-    where: str,
-) -> list[str]:
-    """One SELECT per source of a pinned version: its memtable batches and its segment files."""
-    parts = []
-    if mem:
-        con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
-        parts.append(f"SELECT {columns} FROM mem WHERE {where}")
-    paths = view.segment_paths()
-    if paths:
-        files = ", ".join(f"'{p}'" for p in paths)
-        parts.append(f"SELECT {columns} FROM read_parquet([{files}]) WHERE {where}")
-    return parts
-
-
-def empty_page() -> pa.Table:
-    return pa.table(
-        {
-            "ts": pa.array([], pa.int64()),
-            "ingest": pa.array([], pa.int64()),
-            "seq": pa.array([], pa.int64()),
-            "message": pa.array([], pa.string()),
-        }
-    )
-
-
 @dataclass(frozen=True)
 class ScanSpec:
     """What an ordered scan reads: a group's events (of some streams) in an inclusive time range,
     matching `predicate`, projected to `columns` (SQL over the events `e` and `joins` on
-    `tables`). Work done in the projection runs inside DuckDB, in parallel, once per event."""
+    `tables`; they must include `ts` and `seq`, the scan's position). Work done in the
+    projection runs inside DuckDB, in parallel, once per event."""
 
     group_id: int
     streams: frozenset[int] | None = None
@@ -152,8 +78,6 @@ class WindowedScan:
         self._windows = 0
         self._carry: pa.Table | None = None
         self._done = False
-        self._closed = False
-        self._lock = threading.Lock()  # one reader at a time: a request or the read-ahead
         self.last_used = time.monotonic()
 
     @property
@@ -167,55 +91,37 @@ class WindowedScan:
     def take(self, limit: int, budget_s: float, *, allow_empty: bool = True) -> pa.Table:
         """Up to `limit` rows in scan order; fewer at the end or once `budget_s` has passed
         (with at least one row unless `allow_empty`)."""
-        with self._lock:
-            self.last_used = time.monotonic()
-            deadline = self.last_used + budget_s
-            parts: list[pa.Table] = []
-            have = 0
-            if self._carry is not None and self._carry.num_rows:
-                parts.append(self._carry)
-                have = self._carry.num_rows
-            self._carry = None
-            while have < limit and not self._done:
-                window = self._read_window()
-                if window.num_rows:
-                    parts.append(window)
-                    have += window.num_rows
-                if time.monotonic() > deadline and (have or allow_empty):
-                    break
-            if not parts:
-                return self._empty()
-            table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-            if table.num_rows > limit:
-                self._carry = table.slice(limit)
-                table = table.slice(0, limit)
-            return table
-
-    def read_ahead(self) -> None:
-        """Read the next window while the client is busy with the last page (the cursor
-        cache calls this on its own thread), unless a window's worth is already waiting."""
-        with self._lock:
-            if self._closed or self._done or self._carried() >= self.max_rows:
-                return
+        self.last_used = time.monotonic()
+        deadline = self.last_used + budget_s
+        parts: list[pa.Table] = []
+        have = 0
+        if self._carry is not None and self._carry.num_rows:
+            parts.append(self._carry)
+            have = self._carry.num_rows
+        self._carry = None
+        while have < limit and not self._done:
             window = self._read_window()
             if window.num_rows:
-                carry = self._carry
-                self._carry = window if carry is None else pa.concat_tables([carry, window])
+                parts.append(window)
+                have += window.num_rows
+            if time.monotonic() > deadline and (have or allow_empty):
+                break
+        if not parts:
+            return self._empty()
+        table = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        if table.num_rows > limit:
+            self._carry = table.slice(limit)
+            table = table.slice(0, limit)
+        return table
 
     def push_back(self, rows: pa.Table) -> None:
         """Return unserved rows (the tail of the last `take`) to the front of the scan."""
-        with self._lock:
-            if rows.num_rows:
-                carry = self._carry
-                self._carry = rows if carry is None else pa.concat_tables([rows, carry])
+        if rows.num_rows:
+            self._carry = rows if self._carry is None else pa.concat_tables([rows, self._carry])
 
     def close(self) -> None:
-        """Drop what was read ahead (windows pin their version only while they run)."""
-        self._closed = True
+        """Drop the rows read but not served (windows pin their version only while they run)."""
         self._carry = None
-
-    def _carried(self) -> int:
-        return 0 if self._carry is None else int(self._carry.num_rows)
 
     # -- windows ---------------------------------------------------------------------------
 

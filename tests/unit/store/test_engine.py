@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from owl.store.engine import Store, StoreConfig
-from owl.store.scan import read_stream_page
+from tests.store_reader import stream_events
 
 CONFIG = StoreConfig(fsync=False, flush_age_s=3600, merge_fanin=4)
 G, A, B = 1, 10, 11  # one group, two streams
@@ -42,7 +42,7 @@ def put(store: Store, stream: int, ts: list[int], tag: str, group: int = G) -> N
 
 
 def read(store: Store, stream: int, group: int = G) -> list[tuple[int, str]]:
-    t = read_stream_page(store, group, stream, start=None, end=None, limit=10**6, forward=True)
+    t = stream_events(store, group, stream)
     return list(zip(t.column("ts").to_pylist(), t.column("message").to_pylist(), strict=True))
 
 
@@ -108,7 +108,7 @@ def test_a_pinned_version_keeps_its_files(store: Store) -> None:
         store.flush(G)
     with store.view(G) as view:
         store.maintain()  # merges the four into one while a reader holds the old version
-        assert all(Path(p).exists() for p in view.segment_paths())
+        assert all(Path(p).exists() for p in [view.segment_dir / s.file for s in view.segments])
         assert len(list(store.segment_dir.glob("*.parquet"))) == 5
     assert len(list(store.segment_dir.glob("*.parquet"))) == 1
 

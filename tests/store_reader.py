@@ -1,0 +1,32 @@
+"""A reference reader for store tests: every event of a stream in one plain DuckDB query.
+
+Deliberately naive (no windows, no positions, no caching), so that the store's own scans can be
+checked against it.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from owl.store.engine import Store
+from owl.store.events import SCHEMA
+
+
+def stream_events(store: Store, group_id: int, stream_id: int) -> pa.Table:
+    """Columns ts, seq, message of the stream's events in (ts, seq) order."""
+    with store.view(group_id) as view:
+        con = store.cursor()
+        try:
+            mem = view.mem.for_stream(stream_id)
+            con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
+            files = [str(view.segment_dir / s.file) for s in view.segments]
+            sources = ["SELECT * FROM mem"]
+            if files:
+                sources.append(f"SELECT * FROM read_parquet([{', '.join(repr(f) for f in files)}])")
+            sql = (
+                f"SELECT ts, seq, message FROM ({' UNION ALL '.join(sources)}) "
+                "WHERE stream_id = $sid ORDER BY ts, seq"
+            )
+            return con.sql(sql, params={"sid": stream_id}).to_arrow_table()
+        finally:
+            con.close()
