@@ -16,7 +16,7 @@ from owl.store.scan import WindowedScan
 
 class CursorCache:
     """An LRU of scans keyed by the token of their next page, bounded in count, in the bytes
-    they hold read ahead, and in idle time."""
+    they hold read but not yet served, and in idle time."""
 
     def __init__(
         self, max_cursors: int = 32, idle_s: float = 120.0, max_bytes: int = 256 * 2**20

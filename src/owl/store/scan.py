@@ -53,8 +53,8 @@ class WindowedScan:
     queries for a long read); their width in time follows the density seen so far, and never
     spans more than `max_scan_rows` stored events (a rare predicate cannot make one window
     read everything). Nothing is held between windows (no pin, no connection): a cached scan
-    costs only the rows it read ahead, and each window reads the version current then,
-    strictly after the scan's position.
+    costs only the rows it read but has not served, and each window reads the version current
+    then, strictly after the scan's position.
     """
 
     def __init__(
