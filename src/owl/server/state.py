@@ -64,7 +64,7 @@ class ServerState:
     def _sync_loop(self) -> None:
         while not self._stop.wait(STATS_SYNC_S):
             try:
-                self.backends.cursors.sweep()  # abandoned FilterLogEvents results unpin files
+                self.backends.cursors.sweep()  # abandoned paging results free their rows
                 self.sync_stream_stats()
             except Exception:
                 log.exception("Saving stream statistics failed; will retry")

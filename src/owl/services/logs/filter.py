@@ -100,7 +100,6 @@ def filter_log_events(call: Call, p: Params) -> Result:
     }
     token = p.get("nextToken")
     cursors = call.backends.cursors
-    cursors.sweep()  # put() alone leaves abandoned cursors open while no one pages
     scan: WindowedScan | None = None
     after: Position | None = None
     if token:
