@@ -75,6 +75,7 @@ class ServerState:
         if self._worker is not None:
             self._worker.join()
         try:
+            self.backends.queries.shutdown()
             self.backends.cursors.close()
             self.backends.store.close()
             self.sync_stream_stats()

@@ -14,6 +14,7 @@ from owl.domain.models import Scope
 from owl.domain.pagination import TokenSigner
 from owl.domain.streams import LogStreams
 from owl.errors import OwlError
+from owl.insights.executor import Executor
 from owl.protocol.errors import AwsError
 from owl.store.cursor import CursorCache
 from owl.store.engine import Store
@@ -35,6 +36,7 @@ class Backends:
     token_key: bytes  # HMAC key of position tokens
     signer: TokenSigner
     cursors: CursorCache
+    queries: Executor = field(default_factory=Executor)  # Logs Insights queries
     # Persists the store's fresh per-stream statistics in the catalog (set by the server).
     sync_stream_stats: Callable[[], None] = field(default=lambda: None)
 

@@ -14,6 +14,7 @@ from owl.services.logs import (  # noqa: E402,F401
     groups,
     ingest,
     metric_filters,
+    queries,
     streams,
     tags,
 )

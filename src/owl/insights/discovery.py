@@ -1,0 +1,146 @@
+"""Discovered fields (spec §5): what a field name means when no command of the query made it.
+
+A name resolves, in order, to a system field, a Lambda platform field, the field of a JSON
+message (nested keys joined by `.`, array indexes as steps, `@@` for keys that start with
+`@`), a VPC flow log or Route 53 column. Each is a SQL expression over the source columns;
+JSON paths are collected so that one `json_extract` per event reads every referenced path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from owl.insights.types import Kind
+
+# Columns of the `source` relation every compiled query reads.
+SYSTEM: dict[str, tuple[str, Kind]] = {
+    "@timestamp": ("__ts", "time"),
+    "@ingestionTime": ("__ingest", "time"),
+    "@message": ("__msg", "text"),
+    "@logStream": ("__stream", "text"),
+    "@log": ("__log", "text"),
+}
+
+_BLANKS = "' ' || chr(9) || chr(10) || chr(13)"
+# The JSON document of an event: the whole message when it is an object; in Lambda groups,
+# also the first JSON object after the runtime's tab-separated prefix (§5.2.2).
+JSON_DOC = (
+    "CASE WHEN starts_with(ltrim(__msg, " + _BLANKS + "), '{') THEN __msg "
+    "WHEN __lambda AND contains(__msg, chr(9) || '{') "
+    "THEN substr(__msg, strpos(__msg, chr(9) || '{') + 1) END"
+)
+
+
+def _report_number(label: str, scale: str = "") -> str:
+    return (
+        "CASE WHEN starts_with(__msg, 'REPORT RequestId: ') THEN TRY_CAST(NULLIF("
+        f"regexp_extract(__msg, '\\t{label}: ([0-9.]+) [A-Za-z]+', 1), '') AS DOUBLE){scale} END"
+    )
+
+
+def _report_text(label: str) -> str:
+    return (
+        "CASE WHEN starts_with(__msg, 'REPORT RequestId: ') THEN NULLIF("
+        f"regexp_extract(__msg, '\\t{label}: ([^\\t]+)', 1), '') END"
+    )
+
+
+LAMBDA: dict[str, tuple[str, Kind]] = {
+    "@type": (
+        "CASE WHEN starts_with(__msg, 'START RequestId: ') THEN 'START' "
+        "WHEN starts_with(__msg, 'END RequestId: ') THEN 'END' "
+        "WHEN starts_with(__msg, 'REPORT RequestId: ') THEN 'REPORT' END",
+        "text",
+    ),
+    "@requestId": (
+        "NULLIF(regexp_extract(__msg, '^(?:START|END|REPORT) RequestId: ([^\\s]+)', 1), '')",
+        "text",
+    ),
+    "@duration": (_report_number("Duration"), "num"),
+    "@billedDuration": (_report_number("Billed Duration"), "num"),
+    "@memorySize": (_report_number("Memory Size", " * 1000000"), "num"),
+    "@maxMemoryUsed": (_report_number("Max Memory Used", " * 1000000"), "num"),
+    "@initDuration": (_report_number("Init Duration"), "num"),
+    "@xrayTraceId": (_report_text("XRAY TraceId"), "text"),
+    "@xraySegmentId": (_report_text("SegmentId"), "text"),
+}
+
+VPC_FIELDS = (
+    "version accountId interfaceId srcAddr dstAddr srcPort dstPort protocol packets bytes "
+    "startTime endTime action logStatus"
+).split()
+# Version 2 default format: 14 tokens, `2` first, an action and a log status last (§5.4.3).
+VPC_TOKENS = (
+    "CASE WHEN starts_with(__msg, '2 ') AND regexp_full_match(__msg, "
+    "'2( [^ ]+){11} (ACCEPT|REJECT|-) (OK|NODATA|SKIPDATA)') THEN string_split(__msg, ' ') END"
+)
+ROUTE53_FIELDS = (
+    "version queryTimestamp hostZoneId queryName queryType responseCode protocol edgeLocation "
+    "resolverIp ednsClientSubnet"
+).split()
+ROUTE53_TOKENS = (
+    "CASE WHEN starts_with(__msg, '1.0 ') AND regexp_full_match(__msg, "
+    "'1\\.0 [0-9-]+T[^ ]+Z( [^ ]+){8}') THEN string_split(__msg, ' ') END"
+)
+
+
+def json_path(name: str) -> str:
+    """The DuckDB JSON path of a flattened name: `items.0.sku` → `$."items"[0]."sku"`."""
+    out = "$"
+    for step in name.split("."):
+        out += f"[{step}]" if step.isdigit() and out != "$" else '."' + step + '"'
+    return out
+
+
+@dataclass
+class Discovery:
+    """The discovered fields one query references, and the per-event work they need."""
+
+    paths: list[str] = field(default_factory=list)
+    vpc: bool = False
+    route53: bool = False
+
+    def slot(self, path: str) -> str:
+        if path not in self.paths:
+            self.paths.append(path)
+        return f"owl_leaf(__j[{self.paths.index(path) + 1}])"
+
+    def resolve(self, name: str) -> tuple[str, Kind]:
+        """SQL for field `name` read from the event itself (never missing as an error)."""
+        if name in SYSTEM:
+            return SYSTEM[name]
+        if name in LAMBDA:
+            return LAMBDA[name]
+        if name.startswith("@") and not name.startswith("@@"):
+            return "CAST(NULL AS VARCHAR)", "text"
+        key = name[1:] if name.startswith("@@") else name
+        sources = []
+        if '"' not in key and key:
+            sources.append(self.slot(json_path(key)))
+            if "." in key:
+                sources.append(self.slot('$."' + key + '"'))  # a key with dots in it (§5.2.4)
+        if name in VPC_FIELDS:
+            self.vpc = True
+            i = VPC_FIELDS.index(name) + 1
+            sources.append(f"NULLIF(__vpc[{i}], '-')")
+        if name in ROUTE53_FIELDS:
+            self.route53 = True
+            i = ROUTE53_FIELDS.index(name) + 1
+            sources.append(f"NULLIF(__r53[{i}], '-')")
+        if not sources:
+            return "CAST(NULL AS VARCHAR)", "text"
+        if len(sources) == 1:
+            return sources[0], "text"
+        return f"coalesce({', '.join(sources)})", "text"
+
+    def columns(self) -> list[str]:
+        """Per-event columns the resolved fields read (added right after the source)."""
+        cols = []
+        if self.paths:
+            listed = ", ".join("'" + p.replace("'", "''") + "'" for p in self.paths)
+            cols.append(f"TRY(json_extract({JSON_DOC}, [{listed}])) AS __j")
+        if self.vpc:
+            cols.append(f"{VPC_TOKENS} AS __vpc")
+        if self.route53:
+            cols.append(f"{ROUTE53_TOKENS} AS __r53")
+        return cols
