@@ -197,7 +197,7 @@ def run(
     con: duckdb.DuckDBPyConnection, job: Job
 ) -> tuple[list[list[dict[str, str]]], dict[str, float]]:
     """Execute a job's statement on `con`: result rows and statistics."""
-    macros.install(con, 0)
+    macros.install(con)
     for name, table in job.tables.items():
         con.register(name, table)
     plan = job.plan

@@ -1,15 +1,18 @@
 """DuckDB macros the compiled queries call: value rendering, JSON leaves, natural sort keys.
 
 They are SQL, not Python UDFs, so they run vectorised inside DuckDB. `install` creates them
-in a connection's database once (CREATE OR REPLACE is idempotent; macros in the main schema
-of an in-memory database are seen by every cursor of it).
+in a connection's database once; every cursor of that database then sees them. Two small
+Python functions (IP addresses) are registered beside them.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 
 import duckdb
+import pyarrow as pa
+from duckdb.func import PythonUDFType
 
 # A double as Java's Double.toString prints it (spec §4.5): plain decimal with at least one
 # fractional digit for 1e-3 <= |d| < 1e7, else shortest digits as `d.dddE±n`. DuckDB's own
@@ -93,15 +96,70 @@ CREATE OR REPLACE MACRO owl_mod(a, b) AS CASE WHEN b = 0 THEN NULL ELSE fmod(a, 
 """,
 ]
 
-_installed: set[int] = set()
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def _address(text: str | None, version: int) -> IpAddress | None:
+    """A strictly written address of `version` (0: either), else None."""
+    if text is None:
+        return None
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return None
+    return address if version in (0, address.version) else None
+
+
+def _ip_valid(texts: pa.Array, versions: pa.Array) -> pa.Array:
+    # IP functions are rare in queries and have no SQL equivalent: one Python call per
+    # batch (DuckDB passes Arrow vectors), a loop over its values inside.
+    return pa.array(
+        [
+            _address(t, v or 0) is not None
+            for t, v in zip(texts.to_pylist(), versions.to_pylist(), strict=True)
+        ],
+        pa.bool_(),
+    )
+
+
+def _ip_in(texts: pa.Array, cidrs: pa.Array, versions: pa.Array) -> pa.Array:
+    out: list[bool] = []
+    for t, c, v in zip(texts.to_pylist(), cidrs.to_pylist(), versions.to_pylist(), strict=True):
+        address = _address(t, v or 0)
+        try:
+            network = ipaddress.ip_network(c, strict=False) if c is not None else None
+        except ValueError:
+            network = None
+        out.append(
+            address is not None
+            and network is not None
+            and address.version == network.version
+            and address in network
+        )
+    return pa.array(out, pa.bool_())
+
+
 _lock = threading.Lock()
 
 
-def install(con: duckdb.DuckDBPyConnection, database_key: int) -> None:
-    """Create the macros in the database `database_key` names, once per process."""
+def install(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the macros and functions in `con`'s database unless it has them already."""
     with _lock:
-        if database_key in _installed:
+        found = con.execute(
+            "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'owl_ip_in'"
+        ).fetchall()
+        if found[0][0]:
             return
         for sql in _MACROS:
             con.execute(sql)
-        _installed.add(database_key)
+        con.create_function(
+            "owl_ip_valid", _ip_valid, ["VARCHAR", "INTEGER"], "BOOLEAN", type=PythonUDFType.ARROW
+        )
+        con.create_function(
+            "owl_ip_in",
+            _ip_in,
+            ["VARCHAR", "VARCHAR", "INTEGER"],
+            "BOOLEAN",
+            type=PythonUDFType.ARROW,
+        )
