@@ -207,7 +207,9 @@ def start_query(call: Call, p: Params) -> Result:
     except QueryError as e:
         raise malformed(e) from None
     has_source = query.source is not None
-    groups = _groups(call, p, has_source) if not has_source else _source_groups(call, query)
+    groups = _groups(call, p, has_source)  # with SOURCE: [] or the error of a group parameter
+    if has_source:
+        groups = _source_groups(call, query)
     owner = (call.scope.account_id, call.scope.region)
     executor = call.backends.queries
     if executor.active(owner) >= executor.max_active:
