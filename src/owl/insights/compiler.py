@@ -87,6 +87,7 @@ class Plan:
     regexes: tuple[tuple[str, int, int], ...]
     uses_stream: bool
     counts_matched: bool  # the final rows carry `__matched` (events left after the filters)
+    matched_select: str | None = None  # else this SELECT (after the CTEs) counts them
 
 
 def sql_string(text: str) -> str:
@@ -219,7 +220,8 @@ class Compiler:
         self.n = 0
         self.regexes: list[tuple[str, int, int]] = []
         self.uses_stream = False
-        self.matched_stage: str | None = None
+        self.matched_stage: str | None = None  # "" when every scanned event matched
+        self.matched_column = False  # the first stats counts them in a hidden column
         self.filtered = False
 
     # -- names -------------------------------------------------------------------------------
@@ -270,7 +272,7 @@ class Compiler:
             f"{as_text(self._output(c))} AS {ident('o' + str(i))}" for i, c in enumerate(columns)
         ]
         extra = ["__gid", "__sid", "__ts", "__seq"] if event_rows else []
-        if self.matched_stage:
+        if self.matched_column:
             extra.append("__matched")
         cap = self._cap()
         select = (
@@ -286,7 +288,12 @@ class Compiler:
             event_rows=event_rows,
             regexes=tuple(self.regexes),
             uses_stream=self.uses_stream,
-            counts_matched=bool(self.matched_stage),
+            counts_matched=self.matched_column,
+            matched_select=(
+                f"SELECT count(*) FROM {self.matched_stage}"
+                if self.matched_stage and not self.matched_column
+                else None
+            ),
         )
 
     def _cap(self) -> int | None:
@@ -306,15 +313,12 @@ class Compiler:
         return self.s.shown or ["@timestamp", "@message"]
 
     def _mark_matched(self) -> None:
-        """Count the events that passed the filters, before any limit, dedup or stats."""
+        """Note the stage whose rows are the events that passed the filters, before any limit,
+        dedup or stats. They are counted by a query of their own rather than a window in
+        the main one: a window would stop DuckDB from pruning row groups for a top-N."""
         if self.matched_stage is not None or self.s.after_stats:
             return
-        if not self.filtered:
-            self.matched_stage = ""  # every scanned event matched: the executor knows
-            return
-        self.matched_stage = self._stage(
-            f"SELECT *, count(*) OVER () AS __matched FROM {self.prev}"
-        )
+        self.matched_stage = self.prev if self.filtered else ""
 
     def _command(self, c: object) -> None:
         if isinstance(c, SourceCommand | UnmaskCommand):
@@ -434,9 +438,8 @@ class Compiler:
     # -- stats -------------------------------------------------------------------------------
 
     def _stats(self, c: StatsCommand) -> None:
-        first = not self.s.after_stats
-        if first:
-            self._mark_matched()
+        hidden = not self.s.after_stats and self.matched_stage is None and self.filtered
+        self._mark_matched()
         select: list[str] = []
         fields: dict[str, Value] = {}
         keys: list[str] = []
@@ -453,10 +456,15 @@ class Compiler:
             select.append(f"{v.sql} AS {col}")
             items[column_name(item)] = v
             fields[column_name(item)] = Value(col, v.kind)
-        if self.matched_stage:
+        if hidden:  # the groups' sizes add up to the events that reached this stats
+            select.append("count(*) AS __n")
+        elif self.matched_column:
             select.append("max(__matched) AS __matched")
         group_by = f" GROUP BY {', '.join(keys)}" if keys else ""
         self._stage(f"SELECT {', '.join(select)} FROM {self.prev}{group_by}")
+        if hidden:
+            self.matched_column = True
+            self._stage(f"SELECT * EXCLUDE (__n), sum(__n) OVER () AS __matched FROM {self.prev}")
         self.s.fields = fields
         self.s.after_stats = True
         self.s.stats_columns = list(fields)

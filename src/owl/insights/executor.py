@@ -16,7 +16,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import duckdb
@@ -208,6 +208,9 @@ def run(
     if plan.counts_matched:
         m = result.column("__matched")
         matched = int(m[0].as_py()) if len(m) and m[0].as_py() is not None else 0
+    elif plan.matched_select is not None:
+        counted = replace(plan, select=plan.matched_select)
+        matched = int(con.sql(statement(counted, job.source_sql)).fetchall()[0][0])
     return rows, {
         "recordsMatched": float(matched),
         "recordsScanned": float(scanned),

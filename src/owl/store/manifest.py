@@ -28,6 +28,8 @@ class Segment:
     min_seq: int
     max_seq: int
     level: int = 0
+    # UTF-8 bytes of the messages (Insights reports bytesScanned); None in older manifests.
+    message_bytes: int | None = None
 
 
 @dataclass

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from owl.store.manifest import Segment, fsync_dir
 
@@ -33,8 +34,10 @@ def _publish(
     segment_id: int,
     group_id: int,
     level: int,
+    message_bytes: int | None = None,
 ) -> Segment:
-    """fsync and rename the written file into place; describe it as a Segment."""
+    """fsync and rename the written file into place; describe it as a Segment (reading the
+    message bytes back only when the caller does not know them)."""
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -42,11 +45,12 @@ def _publish(
         os.close(fd)
     os.replace(tmp, final)
     fsync_dir(final.parent)
-    row = con.execute(
-        "SELECT count(*), min(ts), max(ts), min(seq), max(seq) FROM read_parquet(?)",
+    nbytes = "NULL" if message_bytes is not None else "sum(strlen(message))"
+    rows = con.execute(
+        f"SELECT count(*), min(ts), max(ts), min(seq), max(seq), {nbytes} FROM read_parquet(?)",
         [str(final)],
-    ).fetchone()
-    assert row is not None
+    ).fetchall()
+    row = rows[0]
     return Segment(
         id=segment_id,
         group_id=group_id,
@@ -58,6 +62,7 @@ def _publish(
         min_seq=int(row[3] or 0),
         max_seq=int(row[4] or 0),
         level=level,
+        message_bytes=message_bytes if message_bytes is not None else int(row[5] or 0),
     )
 
 
@@ -82,7 +87,8 @@ def write_segment(
         )
     finally:
         con.unregister("flush_input")
-    return _publish(con, tmp, directory / name, segment_id, group_id, level)
+    nbytes = pc.sum(pc.binary_length(table.column("message"))).as_py() or 0
+    return _publish(con, tmp, directory / name, segment_id, group_id, level, int(nbytes))
 
 
 def merge_segments(
@@ -107,7 +113,11 @@ def merge_segments(
         f"TO '{tmp}' ({_copy_options(zstd_level)})"
     )
     level = max(s.level for s in inputs) + 1
-    segment = _publish(con, tmp, directory / name, segment_id, group_id, level)
+    known = [s.message_bytes for s in inputs]
+    nbytes = (
+        sum(b for b in known if b is not None) if not drop_streams and None not in known else None
+    )
+    segment = _publish(con, tmp, directory / name, segment_id, group_id, level, nbytes)
     if segment.rows == 0:
         (directory / name).unlink()
         return None

@@ -14,6 +14,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from owl.domain.models import LogGroup
 from owl.errors import InvalidInputError, LimitExceededError, NotFoundError
@@ -180,13 +181,37 @@ def _stream_names(call: Call, groups: list[LogGroup]) -> pa.Table:
     )
 
 
-def _scanned(source_sql: str) -> Any:
+def _scanned(views: list[GroupView], lo: int, hi: int) -> Any:
+    """recordsScanned and bytesScanned of the events in range, mostly from metadata: the
+    manifest's counts for segments inside the range, Arrow compute over memtable batches,
+    and a query only over segments that straddle an edge (or predate message counts)."""
+
     def count(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
-        row = con.sql(
-            f"WITH source AS ({source_sql}) "
-            "SELECT count(*), coalesce(sum(strlen(__msg)), 0) FROM source"
-        ).fetchall()[0]
-        return int(row[0]), int(row[1])
+        rows = nbytes = 0
+        partial: list[str] = []
+        for view in views:
+            for s in view.segments:
+                if not s.rows or s.min_ts > hi or s.max_ts < lo:
+                    continue
+                if lo <= s.min_ts and s.max_ts <= hi and s.message_bytes is not None:
+                    rows += s.rows
+                    nbytes += s.message_bytes
+                else:
+                    partial.append(str(view.segment_dir / s.file))
+            for batch in view.mem.select(None, lo, hi):
+                ts = batch.column(1)
+                kept = batch.filter(pc.and_(pc.greater_equal(ts, lo), pc.less_equal(ts, hi)))
+                rows += kept.num_rows
+                nbytes += int(pc.sum(pc.binary_length(kept.column(4))).as_py() or 0)
+        if partial:
+            listed = ", ".join(sql_string(f) for f in partial)
+            found = con.sql(
+                f"SELECT count(*), coalesce(sum(strlen(message)), 0) FROM read_parquet([{listed}]) "
+                f"WHERE ts >= {lo} AND ts <= {hi}"
+            ).fetchall()[0]
+            rows += int(found[0])
+            nbytes += int(found[1])
+        return rows, nbytes
 
     return count
 
@@ -244,7 +269,7 @@ def start_query(call: Call, p: Params) -> Result:
         connect=store.cursor,
         make_ptr=make_ptr,
         release=release,
-        scanned=_scanned(source_sql),
+        scanned=_scanned(views, lo, hi),
     )
     record = executor.submit(owner, text, [g.name for g in groups], job, now_ms)
     return {"queryId": record.query_id}
