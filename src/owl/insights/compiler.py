@@ -88,6 +88,8 @@ class Plan:
     uses_stream: bool
     counts_matched: bool  # the final rows carry `__matched` (events left after the filters)
     matched_select: str | None = None  # else this SELECT (after the CTEs) counts them
+    matched_are_rows: bool = False  # … unless the result holds them all (fewer than `cap`)
+    cap: int | None = None  # the final LIMIT
 
 
 def sql_string(text: str) -> str:
@@ -294,6 +296,8 @@ class Compiler:
                 if self.matched_stage and not self.matched_column
                 else None
             ),
+            matched_are_rows=self.matched_stage == self.prev and event_rows,
+            cap=cap,
         )
 
     def _cap(self) -> int | None:
@@ -674,7 +678,8 @@ class Compiler:
         if name == "now":
             return Value(str(self.now_s), "int")
         args = [arg(a) for a in e.args]
-        texts = [as_text(a) for a in args]
+        # String, number and time functions see a map or list as missing (§4.7).
+        texts = [f"owl_leaf({a.sql})" if a.kind == "json" else as_text(a) for a in args]
         match name:
             case "ispresent":
                 return Value(f"({args[0].sql} IS NOT NULL)", "bool")
@@ -682,7 +687,7 @@ class Compiler:
                 kinds = {a.kind for a in args}
                 if len(kinds) == 1:
                     return Value(f"coalesce({', '.join(a.sql for a in args)})", args[0].kind)
-                return Value(f"coalesce({', '.join(texts)})", "text")
+                return Value(f"coalesce({', '.join(as_text(a) for a in args)})", "text")
             case "jsonparse":
                 t = texts[0]
                 return Value(f"(CASE WHEN json_valid({t}) THEN CAST({t} AS JSON) END)", "json")

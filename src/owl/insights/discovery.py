@@ -25,7 +25,8 @@ _BLANKS = "' ' || chr(9) || chr(10) || chr(13)"
 # The JSON document of an event: the whole message when it is an object; in Lambda groups,
 # also the first JSON object after the runtime's tab-separated prefix (§5.2.2).
 JSON_DOC = (
-    "CASE WHEN starts_with(ltrim(__msg, " + _BLANKS + "), '{') THEN __msg "
+    "CASE WHEN starts_with(__msg, '{') OR (left(__msg, 1) IN (' ', chr(9), chr(10), chr(13)) "
+    "AND starts_with(ltrim(__msg, " + _BLANKS + "), '{')) THEN __msg "
     "WHEN __lambda AND contains(__msg, chr(9) || '{') "
     "THEN substr(__msg, strpos(__msg, chr(9) || '{') + 1) END"
 )

@@ -208,6 +208,8 @@ def run(
     if plan.counts_matched:
         m = result.column("__matched")
         matched = int(m[0].as_py()) if len(m) and m[0].as_py() is not None else 0
+    elif plan.matched_are_rows and (plan.cap is None or result.num_rows < plan.cap):
+        matched = result.num_rows
     elif plan.matched_select is not None:
         counted = replace(plan, select=plan.matched_select)
         matched = int(con.sql(statement(counted, job.source_sql)).fetchall()[0][0])
