@@ -12,14 +12,17 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
 HOUR_MS = 3_600_000
-# A whole minute 30 to 31 minutes ago: every module's events fall in the past hour.
-T0 = (int(time.time() * 1000) - 31 * 60_000) // 60_000 * 60_000
+QUARTER_MS = 900_000
+# A quarter hour 45 to 60 minutes ago: events up to T0 + 40 min fall in the past hour, and
+# bins of 5 and 15 minutes start at T0.
+T0 = (int(time.time() * 1000) - 45 * 60_000) // QUARTER_MS * QUARTER_MS
 WINDOW = {"startTime": T0 // 1000 - 3600, "endTime": T0 // 1000 + 3600}
 POLL_S = 0.02
 
@@ -89,6 +92,12 @@ def rows(logs: Any, groups: str | Sequence[str] | None, query: str, **kw: Any) -
 
 def column(found: list[dict[str, str]], name: str) -> list[str | None]:
     return [r.get(name) for r in found]
+
+
+def timestamp(ms: int) -> str:
+    """An epoch-ms instant as results render it (§4.5): `YYYY-MM-DD HH:MM:SS.mmm`, UTC."""
+    at = datetime.fromtimestamp(ms / 1000, UTC)
+    return at.strftime("%Y-%m-%d %H:%M:%S.") + f"{ms % 1000:03d}"
 
 
 def malformed(logs: Any, group: str, query: str) -> tuple[str, str]:
