@@ -193,7 +193,7 @@ def _sort_terms(v: Value, descending: bool) -> list[str]:
     return [
         f"({text} IS NULL) ASC",
         f"owl_isnum({text}) {d} NULLS LAST",
-        f"TRY_CAST({text} AS DOUBLE) {d} NULLS LAST",
+        f"(CASE WHEN owl_isnum({text}) THEN TRY_CAST({text} AS DOUBLE) END) {d} NULLS LAST",
         f"owl_natkey({text}) {d} NULLS LAST",
     ]
 

@@ -77,18 +77,19 @@ CREATE OR REPLACE MACRO owl_jtext(v) AS CASE
   ELSE CAST(v AS VARCHAR) END
 """,
     # Natural sort (spec §7): a value is a number when it is only digits (or reads as one);
-    # other values compare chunk by chunk, digit runs by length then value. A digit run is
-    # rewritten as '0' + its length (6 digits) + the run: it still compares like a digit
-    # against any other character, and against another run by length first.
+    # other values compare chunk by chunk: digit runs, letter runs, single other characters.
+    # A digit run becomes '0' + its length (6 digits) + the run: against any other character
+    # it still compares like a digit, against another run by length first. A letter run
+    # ends with chr(1), so a run that is a prefix of another sorts first, whatever follows.
     """
-CREATE OR REPLACE MACRO owl_isnum(s) AS
-  regexp_full_match(s, '-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?')
+CREATE OR REPLACE MACRO owl_isnum(s) AS regexp_full_match(s, '-?[0-9]+(\\.[0-9]+)?')
 """,
     """
-CREATE OR REPLACE MACRO owl_natkey(s) AS array_to_string(list_transform(
-  regexp_extract_all(s, '[0-9]+|[^0-9]+'),
+CREATE OR REPLACE MACRO owl_natkey(s) AS coalesce(array_to_string(list_transform(
+  regexp_extract_all(s, '[0-9]+|\\pL+|[^0-9\\pL]'),
   lambda c: CASE WHEN regexp_full_match(c, '[0-9]+')
-    THEN '0' || lpad(CAST(length(c) AS VARCHAR), 6, '0') || c ELSE c END), '')
+    THEN '0' || lpad(CAST(length(c) AS VARCHAR), 6, '0') || c
+    WHEN regexp_full_match(c, '\\pL+') THEN c || chr(1) ELSE c END), ''), '')
 """,
     # Java-style remainder on doubles: the sign follows the dividend.
     """
