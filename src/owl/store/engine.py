@@ -12,6 +12,7 @@ version is deleted only when no pinned version still lists it.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import time
@@ -47,6 +48,9 @@ class StoreConfig:
     min_free_disk_bytes: int = 64 * 1024 * 1024  # refuse writes below this
     merge_fanin: int = 4  # merge this many segments of one level
     maintenance_interval_s: float = 0.5
+    # DuckDB's memory for reads, merges and queries; past it, sorts and aggregations spill to
+    # `tmp/` inside the data directory. Default: a quarter of the machine's memory.
+    duckdb_memory_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,14 @@ class Store:
         self._disk_ok = True
         # Segments never change once written (a new version gets a new file), so their Parquet
         # footers can be cached: a read of one time window then skips re-parsing them.
-        self._db = duckdb.connect(config={"temp_directory": str(root / "tmp"), "threads": 2})
+        memory = self.config.duckdb_memory_bytes or _physical_memory() // 4
+        self._db = duckdb.connect(
+            config={
+                "temp_directory": str(root / "tmp"),
+                "threads": 2,
+                "memory_limit": f"{max(memory, 64 * 2**20) // 2**20}MiB",
+            }
+        )
         self._db.execute("SET parquet_metadata_cache = true")
         self._flush_lock = threading.Lock()  # one flush or merge at a time
         self.before_retire: Callable[[], None] = lambda: None
@@ -543,6 +554,13 @@ class Store:
     def segment_count(self) -> int:
         with self._lock:
             return sum(len(g.segments) for g in self._groups.values())
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError):
+        return 4 * 2**30
 
 
 def _drop_flushed(mem: GroupMemtable, max_seq: int) -> GroupMemtable:
