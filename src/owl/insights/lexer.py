@@ -137,6 +137,8 @@ class Lexer:
             return self._quoted_name(i, i + 1)
         if is_ident_start(c):
             j = i + 1
+            if c == "@" and text[j : j + 1] == "@":  # a JSON key that began with `@` (§5.2.3)
+                j += 1
             while j < len(text) and is_ident_char(text[j]):
                 j += 1
             if text[i:j] == "@":
