@@ -187,6 +187,14 @@ class LogGroups:
     def delete_retention(self, scope: Scope, name: str) -> None:
         self._update(self.get(scope, name), retention_days=None)
 
+    def with_retention(self) -> builtins.list[LogGroup]:
+        """Every group, of any account, that has a retention policy (the retention job)."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(log_groups).where(log_groups.c.retention_days.is_not(None))
+            ).all()
+        return [_row_to_group(r) for r in rows]
+
     def put_deletion_protection(self, scope: Scope, identifier: str, enabled: bool) -> None:
         self._update(self.resolve(scope, identifier), deletion_protection=enabled)
 

@@ -29,6 +29,13 @@ class LogGroup:
     log_group_class: str
     deletion_protection: bool
 
+    def retention_floor(self, now_ms: int) -> int:
+        """The oldest timestamp still kept: reads hide anything older at once, before the
+        retention job deletes it from disk (0 when the group keeps events forever)."""
+        if self.retention_days is None:
+            return 0
+        return now_ms - self.retention_days * 86_400_000
+
     @property
     def arn(self) -> str:
         """The form without the trailing ``:*`` (tagging APIs, logGroupIdentifier)."""

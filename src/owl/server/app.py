@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from owl.config import DEFAULT_REGION
+from owl.domain.clock import OffsetClock
 from owl.domain.models import Scope
 from owl.errors import OwlError
 from owl.protocol import awsjson, sigv4
@@ -230,6 +231,18 @@ def build_app(state: ServerState) -> Starlette:
             {"fsync_failures": state.faults.fsync_failures, "disk_full": state.faults.disk_full}
         )
 
+    async def retention(_: Request) -> Response:
+        counts = await run_in_threadpool(state.apply_retention)
+        return JSONResponse({**counts, "segments": state.backends.store.segment_count()})
+
+    async def clock(request: Request) -> Response:
+        body = await request.json()
+        moved = state.backends.clock
+        if not isinstance(moved, OffsetClock):
+            return JSONResponse({"error": "this server's clock cannot be moved"}, 400)
+        moved.advance(int(body.get("advance_ms", 0)))
+        return JSONResponse({"now_ms": moved.now_ms()})
+
     handler: Callable[[Request], Awaitable[Response]] = gateway.handle
     routes: list[Any] = [
         Route("/health", health, methods=["GET"]),
@@ -239,6 +252,8 @@ def build_app(state: ServerState) -> Starlette:
         routes += [
             Route("/_owl/flush", flush, methods=["POST"]),
             Route("/_owl/faults", faults, methods=["POST"]),
+            Route("/_owl/retention", retention, methods=["POST"]),
+            Route("/_owl/clock", clock, methods=["POST"]),
         ]
     routes.append(Route("/{path:path}", handler, methods=["POST"]))
     app = Starlette(routes=routes)

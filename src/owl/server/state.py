@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from owl.config import Settings
 from owl.domain.accounts import Accounts
 from owl.domain.catalog import open_catalog
-from owl.domain.clock import Clock, SystemClock
+from owl.domain.clock import Clock, OffsetClock, SystemClock
 from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.models import AccessKey
@@ -28,6 +29,7 @@ from owl.store.faults import Faults
 log = logging.getLogger("owl.server")
 
 STATS_SYNC_S = 1.0
+RETENTION_S = 60.0  # how often expired events are deleted from disk
 
 
 @dataclass
@@ -46,6 +48,16 @@ class ServerState:
         self._worker = threading.Thread(target=self._sync_loop, name="owl-stats", daemon=True)
         self._worker.start()
 
+    def apply_retention(self) -> dict[str, int]:
+        """Delete events past their group's retention from disk (reads hide them already)."""
+        now = self.backends.clock.now_ms()
+        dropped = rewritten = 0
+        for group in self.backends.groups.with_retention():
+            d, r = self.backends.store.expire(group.id, group.retention_floor(now))
+            dropped += d
+            rewritten += r
+        return {"dropped": dropped, "rewritten": rewritten}
+
     def sync_stream_stats(self) -> None:
         """Persist the store's new per-stream statistics in the catalog, in one transaction."""
         with self._sync_lock:
@@ -62,12 +74,19 @@ class ServerState:
                 raise
 
     def _sync_loop(self) -> None:
+        last_retention = time.monotonic()
         while not self._stop.wait(STATS_SYNC_S):
             try:
                 self.backends.cursors.sweep()  # abandoned paging results free their rows
                 self.sync_stream_stats()
             except Exception:
                 log.exception("Saving stream statistics failed; will retry")
+            if time.monotonic() - last_retention >= RETENTION_S:
+                last_retention = time.monotonic()
+                try:
+                    self.apply_retention()
+                except Exception:
+                    log.exception("Applying retention failed; will retry")
 
     def close(self) -> None:
         """Stop in reverse order of start: workers, store (WAL last), catalog, lock."""
@@ -100,7 +119,7 @@ def write_credentials_file(data_dir: Path, key: AccessKey) -> Path:
 
 def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
     """Lock the data directory and open everything in it; creates the first account once."""
-    clock = clock or SystemClock()
+    clock = clock or (OffsetClock() if settings.test_hooks else SystemClock())
     lock = DataDirLock(settings.data_dir)
     lock.acquire()
     try:

@@ -454,7 +454,42 @@ class Store:
         for gid, inputs, deleted in work:
             self._merge(gid, inputs, deleted)
 
-    def _merge(self, group_id: int, inputs: tuple[Segment, ...], deleted: list[int]) -> None:
+    def expire(self, group_id: int, cutoff_ms: int) -> tuple[int, int]:
+        """Retention: delete the group's events before `cutoff_ms` from disk. Segments wholly
+        older leave the version (their files go once no reader pins them); a segment that
+        straddles the cutoff is rewritten without its old rows. Expired rows still in the
+        memtable are hidden by readers and go with the segment they are flushed to.
+        Returns (segments dropped, segments rewritten)."""
+        with self._flush_lock:
+            with self._lock:
+                group = self._groups.get(group_id)
+                if group is None:
+                    return 0, 0
+                old = tuple(s for s in group.segments if s.max_ts < cutoff_ms)
+                edge = [s for s in group.segments if s.min_ts < cutoff_ms <= s.max_ts]
+                if old:
+                    gone = {s.id for s in old}
+                    group.segments = tuple(s for s in group.segments if s.id not in gone)
+                    self._manifest.segments = [
+                        s for s in self._manifest.segments if s.id not in gone
+                    ]
+                    for s in old:
+                        self._obsolete[s.id] = s
+                    self._save_manifest()
+                    self._collect_garbage()
+        for seg in edge:
+            self._merge(group_id, (seg,), [], min_ts=cutoff_ms)
+        if old or edge:
+            log.info("Retention group=%d dropped=%d rewritten=%d", group_id, len(old), len(edge))
+        return len(old), len(edge)
+
+    def _merge(
+        self,
+        group_id: int,
+        inputs: tuple[Segment, ...],
+        deleted: list[int],
+        min_ts: int | None = None,
+    ) -> None:
         with self._flush_lock:
             with self._lock:
                 if group_id not in self._groups:
@@ -462,11 +497,18 @@ class Store:
                 seg_id = self._manifest.next_segment
                 self._manifest.next_segment += 1
             out = merge_segments(
-                self.cursor(), self.segment_dir, seg_id, group_id, inputs, drop_streams=deleted
+                self.cursor(),
+                self.segment_dir,
+                seg_id,
+                group_id,
+                inputs,
+                drop_streams=deleted,
+                min_ts=min_ts,
             )
             with self._lock:
                 group = self._groups.get(group_id)
-                if group is None:
+                current = {s.id for s in group.segments} if group is not None else set()
+                if group is None or any(s.id not in current for s in inputs):
                     if out is not None:
                         (self.segment_dir / out.file).unlink(missing_ok=True)
                     return

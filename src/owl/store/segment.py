@@ -99,24 +99,27 @@ def merge_segments(
     inputs: Sequence[Segment],
     *,
     drop_streams: Sequence[int] = (),
+    min_ts: int | None = None,
     zstd_level: int = 9,
 ) -> Segment | None:
-    """Merge `inputs` into one segment, leaving out `drop_streams`; None if nothing is left."""
+    """Merge `inputs` into one segment, leaving out `drop_streams` and events before `min_ts`
+    (retention); None if nothing is left. A rewrite of one segment keeps its level."""
     name = f"g{group_id}-s{segment_id}.parquet"
     tmp = directory / (name + ".tmp")
     files = ", ".join(f"'{directory / s.file}'" for s in inputs)
-    where = ""
+    conds = []
     if drop_streams:
-        where = "WHERE stream_id NOT IN (" + ",".join(str(int(s)) for s in drop_streams) + ")"
+        conds.append("stream_id NOT IN (" + ",".join(str(int(s)) for s in drop_streams) + ")")
+    if min_ts is not None:
+        conds.append(f"ts >= {int(min_ts)}")
+    where = "WHERE " + " AND ".join(conds) if conds else ""
     con.execute(
         f"COPY (SELECT * FROM read_parquet([{files}]) {where} ORDER BY stream_id, ts, seq) "
         f"TO '{tmp}' ({_copy_options(zstd_level)})"
     )
-    level = max(s.level for s in inputs) + 1
+    level = max(s.level for s in inputs) + (len(inputs) > 1)
     known = [s.message_bytes for s in inputs]
-    nbytes = (
-        sum(b for b in known if b is not None) if not drop_streams and None not in known else None
-    )
+    nbytes = sum(b for b in known if b is not None) if not conds and None not in known else None
     segment = _publish(con, tmp, directory / name, segment_id, group_id, level, nbytes)
     if segment.rows == 0:
         (directory / name).unlink()

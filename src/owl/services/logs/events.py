@@ -78,7 +78,7 @@ def get_log_events(call: Call, p: Params) -> Result:
         spec = ScanSpec(
             group.id,
             frozenset((stream.id,)),
-            lo=start if start is not None else 0,
+            lo=max(start or 0, group.retention_floor(call.backends.clock.now_ms())),
             # GetLogEvents excludes endTime itself (FilterLogEvents includes it).
             hi=end - 1 if end is not None else MAX_INT64,
             columns=EVENT_COLUMNS,

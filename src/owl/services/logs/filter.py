@@ -110,7 +110,7 @@ def filter_log_events(call: Call, p: Params) -> Result:
         spec = ScanSpec(
             group.id,
             None if streams is None else frozenset(streams),
-            lo=start if start is not None else 0,
+            lo=max(start or 0, group.retention_floor(call.backends.clock.now_ms())),
             hi=end if end is not None else MAX_INT64,
             predicate=pattern.sql,
             params=dict(pattern.params),

@@ -125,14 +125,19 @@ def _source_groups(call: Call, query: Any) -> list[LogGroup]:
     return found
 
 
+def _floors(groups: list[LogGroup], lo: int, now_ms: int) -> list[int]:
+    """Per group, the first timestamp a query reads: events past retention are not read."""
+    return [max(lo, g.retention_floor(now_ms)) for g in groups]
+
+
 def _source(
-    groups: list[LogGroup], views: list[GroupView], lo: int, hi: int, uses_stream: bool
+    groups: list[LogGroup], views: list[GroupView], los: list[int], hi: int, uses_stream: bool
 ) -> tuple[str, dict[str, pa.Table]]:
     """SQL of the `source` relation and the Arrow tables (memtables, stream names) it reads."""
     parts: list[str] = []
     tables: dict[str, pa.Table] = {}
-    where = f"WHERE ts >= {lo} AND ts <= {hi}"
-    for i, (g, view) in enumerate(zip(groups, views, strict=True)):
+    for i, (g, view, lo) in enumerate(zip(groups, views, los, strict=True)):
+        where = f"WHERE ts >= {lo} AND ts <= {hi}"
         cols = _COLUMNS.format(
             gid=g.id,
             log=sql_string(f"{g.scope.account_id}:{g.name}"),
@@ -181,15 +186,15 @@ def _stream_names(call: Call, groups: list[LogGroup]) -> pa.Table:
     )
 
 
-def _scanned(views: list[GroupView], lo: int, hi: int) -> Any:
+def _scanned(views: list[GroupView], los: list[int], hi: int) -> Any:
     """recordsScanned and bytesScanned of the events in range, mostly from metadata: the
     manifest's counts for segments inside the range, Arrow compute over memtable batches,
     and a query only over segments that straddle an edge (or predate message counts)."""
 
     def count(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
         rows = nbytes = 0
-        partial: list[str] = []
-        for view in views:
+        partial: list[tuple[str, int]] = []
+        for view, lo in zip(views, los, strict=True):
             for s in view.segments:
                 if not s.rows or s.min_ts > hi or s.max_ts < lo:
                     continue
@@ -197,20 +202,22 @@ def _scanned(views: list[GroupView], lo: int, hi: int) -> Any:
                     rows += s.rows
                     nbytes += s.message_bytes
                 else:
-                    partial.append(str(view.segment_dir / s.file))
+                    partial.append((str(view.segment_dir / s.file), lo))
             for batch in view.mem.select(None, lo, hi):
                 ts = batch.column(1)
                 kept = batch.filter(pc.and_(pc.greater_equal(ts, lo), pc.less_equal(ts, hi)))
                 rows += kept.num_rows
                 nbytes += int(pc.sum(pc.binary_length(kept.column(4))).as_py() or 0)
         if partial:
-            listed = ", ".join(sql_string(f) for f in partial)
             found = con.sql(
-                f"SELECT count(*), coalesce(sum(strlen(message)), 0) FROM read_parquet([{listed}]) "
-                f"WHERE ts >= {lo} AND ts <= {hi}"
-            ).fetchall()[0]
-            rows += int(found[0])
-            nbytes += int(found[1])
+                " UNION ALL ".join(
+                    f"SELECT count(*), coalesce(sum(strlen(message)), 0) FROM "
+                    f"read_parquet({sql_string(f)}) WHERE ts >= {lo} AND ts <= {hi}"
+                    for f, lo in partial
+                )
+            ).fetchall()
+            rows += sum(int(r[0]) for r in found)
+            nbytes += sum(int(r[1]) for r in found)
         return rows, nbytes
 
     return count
@@ -248,7 +255,8 @@ def start_query(call: Call, p: Params) -> Result:
     _check_regexes(store.cursor(), plan)
     lo, hi = start * 1000, end * 1000 + 999
     views = [store.pin(g.id) for g in groups]
-    source_sql, tables = _source(groups, views, lo, hi, plan.uses_stream)
+    los = _floors(groups, lo, now_ms)
+    source_sql, tables = _source(groups, views, los, hi, plan.uses_stream)
     if plan.uses_stream:
         tables["stream_names"] = _stream_names(call, groups)
     account = call.scope.account_id
@@ -269,7 +277,7 @@ def start_query(call: Call, p: Params) -> Result:
         connect=store.cursor,
         make_ptr=make_ptr,
         release=release,
-        scanned=_scanned(views, lo, hi),
+        scanned=_scanned(views, los, hi),
     )
     record = executor.submit(owner, text, [g.name for g in groups], job, now_ms)
     return {"queryId": record.query_id}
@@ -395,7 +403,7 @@ def get_log_record(call: Call, p: Params) -> Result:
                 ).fetchall()
         finally:
             con.close()
-    if not rows:
+    if not rows or ts < group.retention_floor(call.backends.clock.now_ms()):
         raise NotFoundError("The log record no longer exists.", reason="log_record_not_found")
     event_ts, ingest, message = rows[0]
     stream = call.backends.streams.select(group).get(sid, "")
@@ -429,7 +437,7 @@ def get_log_group_fields(call: Call, p: Params) -> Result:
         lo, hi = int(at) * 1000 - 8 * 60_000, int(at) * 1000 + 8 * 60_000
     store = call.backends.store
     with store.view(group.id) as view:
-        source, tables = _source([group], [view], lo, hi, uses_stream=False)
+        source, tables = _source([group], [view], _floors([group], lo, now_ms), hi, False)
         con = store.cursor()
         try:
             for name, table in tables.items():
