@@ -515,7 +515,10 @@ class Compiler:
         if name == "pct":
             p = e.args[1]
             q = float(p.text) if isinstance(p, NumberLit) else 50.0
-            return Value(f"quantile_disc({as_num(v)}, {q / 100!r})", "num")
+            # Nearest rank (§6.5.6): the value at rank ceil(p/100 * n) of the sorted values.
+            n = as_num(v)
+            rank = f"greatest(1, CAST(ceil({q!r} * count({n}) / 100) AS BIGINT))"
+            return Value(f"list_sort(list({n}) FILTER (WHERE {n} IS NOT NULL))[{rank}]", "num")
         if name in ("min", "max"):
             if v.kind in NUMERIC:
                 return Value(f"{name}({v.sql})", v.kind)
