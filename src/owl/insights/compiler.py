@@ -473,6 +473,7 @@ class Compiler:
         self.s.after_stats = True
         self.s.stats_columns = list(fields)
         self.s.shown = []
+        self.s.display = None  # a display before this stats named fields that are gone
         order: list[str] = []
         for name in self.s.stats_columns[: len(c.groups)]:
             order += _sort_terms(fields[name], descending=False)
