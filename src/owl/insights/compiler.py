@@ -423,9 +423,10 @@ class Compiler:
         )
         for name, pos in zip(names, positions, strict=True):
             new = f"{col}.g{pos}"
-            old = self.s.fields.get(name)
-            if old is not None:
-                new = f"CASE WHEN {col} IS NULL THEN {as_text(old)} ELSE {new} END"
+            # A field that exists, discovered ones included, changes only where the pattern
+            # matches (§6.8.6).
+            old = self.ref(name)
+            new = f"CASE WHEN {col} IS NULL THEN {as_text(old)} ELSE {new} END"
             self.s.fields[name] = Value(new, "text")
 
     def _unnest(self, c: UnnestCommand) -> None:
