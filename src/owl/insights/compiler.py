@@ -517,10 +517,12 @@ class Compiler:
         if name == "pct":
             p = e.args[1]
             q = float(p.text) if isinstance(p, NumberLit) else 50.0
-            # Nearest rank (§6.5.6): the value at rank ceil(p/100 * n) of the sorted values.
-            n = as_num(v)
-            rank = f"greatest(1, CAST(ceil({q!r} * count({n}) / 100) AS BIGINT))"
-            return Value(f"list_sort(list({n}) FILTER (WHERE {n} IS NOT NULL))[{rank}]", "num")
+            # Nearest rank (§6.5.6): the value at rank ceil(p/100 * n). DuckDB's quantile_disc
+            # takes rank ceil(q * n) in floating point, where 0.4 * 5 is a hair above 2: a
+            # fraction far below any real step (n * 1e-12) keeps exact ranks exact, without
+            # collecting and sorting a list of every value of the group.
+            fraction = max(0.0, q / 100 - 1e-12)
+            return Value(f"quantile_disc({as_num(v)}, {fraction!r})", "num")
         if name in ("min", "max"):
             if v.kind in NUMERIC:
                 return Value(f"{name}({v.sql})", v.kind)
@@ -697,8 +699,8 @@ class Compiler:
                 t = texts[0]
                 return Value(f"(CASE WHEN json_valid({t}) THEN CAST({t} AS JSON) END)", "json")
             case "jsonstringify":
-                if args[0].kind == "json":
-                    return Value(f"CAST({args[0].sql} AS VARCHAR)", "text")
+                if args[0].kind == "json":  # compact, whatever the spacing of the source
+                    return Value(f"CAST(json({args[0].sql}) AS VARCHAR)", "text")
                 return Value(f"CAST(to_json({texts[0]}) AS VARCHAR)", "text")
             case "isempty":
                 return Value(f"coalesce({texts[0]} = '', TRUE)", "bool")
