@@ -91,9 +91,10 @@ CREATE OR REPLACE MACRO owl_natkey(s) AS coalesce(array_to_string(list_transform
     THEN '0' || lpad(CAST(length(c) AS VARCHAR), 6, '0') || c
     WHEN regexp_full_match(c, '\\pL+') THEN c || chr(1) ELSE c END), ''), '')
 """,
-    # Java-style remainder on doubles: the sign follows the dividend.
+    # Java-style remainder on doubles: the sign follows the dividend. DuckDB's `%` on doubles
+    # does that; its fmod() follows the divisor (fmod(-7, 3) = 2).
     """
-CREATE OR REPLACE MACRO owl_mod(a, b) AS CASE WHEN b = 0 THEN NULL ELSE fmod(a, b) END
+CREATE OR REPLACE MACRO owl_mod(a, b) AS CASE WHEN b = 0 THEN NULL ELSE a % b END
 """,
 ]
 
