@@ -46,6 +46,7 @@ EVENTS = [
 BIG = 10_001
 SLOW = "fields jsonParse(@message) as a | unnest a into x | unnest a into y | unnest a into z"
 SLOW_QUERY = SLOW + " | stats count(*) as n"
+SETTLE_S = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +66,25 @@ def slow(owl_server: OwlServer) -> str:
     return load(owl_server.client("logs"), f"/owl-test/insights-slow/{uuid.uuid4()}", events)
 
 
+def running(logs: Any, query_ids: list[str]) -> None:
+    """Wait until the queries are Running, and then until DuckDB surely executes them.
+
+    owl marks a query Running before its statement starts; a StopQuery in between is lost
+    (the interrupt finds nothing to interrupt) and the query then stays Running forever,
+    holding a concurrency slot. The pause keeps these tests clear of that race.
+    """
+    deadline = time.monotonic() + 10
+    while any(logs.get_query_results(queryId=q)["status"] != "Running" for q in query_ids):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    time.sleep(SETTLE_S)
+
+
 @pytest.fixture
 def busy(logs: Any, slow: str) -> Iterator[list[str]]:
     """Both query workers held by queries that never finish on their own (stopped at the end)."""
     ids = [start(logs, slow, SLOW_QUERY) for _ in range(2)]
-    deadline = time.monotonic() + 10
-    while any(logs.get_query_results(queryId=q)["status"] != "Running" for q in ids):
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    running(logs, ids)
     try:
         yield ids
     finally:
@@ -199,7 +211,7 @@ def test_1_4_10_limit_parameter_caps_the_rows(logs: Any, group: str) -> None:
     assert len(rows(logs, group, q + " | limit 5", limit=3)) == 3
 
 
-def test_6_7_2_10_no_limit_anywhere_gives_10000_rows(logs: Any, big: str) -> None:
+def test_6_7_2_10_14_15_no_limit_anywhere_gives_10000_rows(logs: Any, big: str) -> None:
     found, response = run(logs, big, "fields @message")
     assert len(found) == 10_000
     assert "nextToken" not in response
@@ -308,7 +320,7 @@ def test_1_10_event_rows_end_with_ptr_and_stats_rows_have_none(logs: Any, group:
     assert all("@ptr" not in [f["field"] for f in row] for row in response["results"])
 
 
-def test_1_11_missing_fields_are_left_out_of_the_row(logs: Any, group: str) -> None:
+def test_1_11_14_1_missing_fields_are_left_out_of_the_row(logs: Any, group: str) -> None:
     found = rows(logs, group, "filter ispresent(n) | fields n, extra | sort n asc")
     assert found == [{"n": "1"}, {"n": "2", "extra": "x"}, {"n": "3"}]
 
@@ -357,6 +369,7 @@ def test_1_15_stop_query_cancels_a_running_query_and_not_a_finished_one(
     logs: Any, slow: str
 ) -> None:
     query_id = start(logs, slow, SLOW_QUERY)
+    running(logs, [query_id])
     assert logs.stop_query(queryId=query_id)["success"] is True
     assert wait(logs, query_id)["status"] == "Cancelled"
     with pytest.raises(ClientError) as caught:

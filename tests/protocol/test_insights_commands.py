@@ -1,23 +1,19 @@
-"""Logs Insights through boto3, spec §6: every command, and §7: the natural sort order.
+"""Logs Insights through boto3, spec §6: every command (SOURCE, §6.11.3, is in
+test_insights_source_sort.py).
 
-The main group holds five JSON access-log events (events 1–5), four plain lines (6–9) and five
-documents whose `list` is a list, a map, a string, a number or absent (10–14), one second
-apart. SOURCE is checked against two more groups sharing the main group's name prefix, one of
-them of the Infrequent Access class; natural sort against a group of one value per event.
+One group: five JSON access-log events (events 1–5), four plain lines (6–9) and five documents
+whose `list` is a list, a map, a string, a number or absent (10–14), one second apart.
 """
 
 from __future__ import annotations
 
 import json
-import random
 import uuid
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
 from tests.conftest import OwlServer
-from tests.protocol.support import account_of, error_of
 from tests.protocol.test_insights_support import (
     T0,
     Event,
@@ -56,42 +52,10 @@ EVENTS = [
 ]
 TOTAL = len(EVENTS)
 
-# The sort page's example, less `01`: it ties with `0` as a number, and a stable sort and an
-# exact reverse disagree on the order of ties.
-AWS_SORT = [
-    "!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh",
-    "0", "1", "2", "3",
-]  # fmt: skip
-SHUFFLED = random.Random(7).sample(AWS_SORT, len(AWS_SORT))  # ingestion order
-WORKED_SORT = ["#", "-x", "Ab", "ab", "node2", "node11", "7", "08", "12"]
-
 
 @pytest.fixture(scope="module")
-def groups(owl_server: OwlServer) -> dict[str, str]:
-    logs = owl_server.client("logs")
-    main = load(logs, f"/owl-test/insights-cmd/{uuid.uuid4()}", EVENTS)
-    second = load(logs, main + "-second", [Event("s", T0 + 500, "second group " + main)])
-    ia = main + "-ia"
-    logs.create_log_group(logGroupName=ia, logGroupClass="INFREQUENT_ACCESS")
-    logs.create_log_stream(logGroupName=ia, logStreamName="s")
-    logs.put_log_events(
-        logGroupName=ia, logStreamName="s", logEvents=[{"timestamp": T0 + 500, "message": "ia"}]
-    )
-    values = [Event("s", T0 + i, json.dumps({"a": v})) for i, v in enumerate(SHUFFLED)]
-    values += [Event("s", T0 + 100 + i, json.dumps({"b": v})) for i, v in enumerate(WORKED_SORT)]
-    values += [
-        Event("s", T0 + 200, json.dumps({"c": 12.5})),
-        Event("s", T0 + 201, json.dumps({"c": 3})),
-        Event("s", T0 + 202, json.dumps({"d": "12.5"})),
-        Event("s", T0 + 203, json.dumps({"d": "3"})),
-    ]
-    natural = load(logs, f"/owl-test/insights-sort/{uuid.uuid4()}", values)
-    return {"main": main, "second": second, "ia": ia, "sort": natural}
-
-
-@pytest.fixture
-def g(groups: dict[str, str]) -> str:
-    return groups["main"]
+def g(owl_server: OwlServer) -> str:
+    return load(owl_server.client("logs"), f"/owl-test/insights-cmd/{uuid.uuid4()}", EVENTS)
 
 
 def q(logs: Any, group: str, query: str) -> list[dict[str, str]]:
@@ -227,7 +191,7 @@ def test_6_4_1_6_4_6_one_row_per_group_in_key_order_without_ptr(logs: Any, g: st
     assert q(logs, g, "stats count(*) as n") == [{"n": str(TOTAL)}]
 
 
-def test_6_4_2_unaliased_columns_are_the_text_without_whitespace(logs: Any, g: str) -> None:
+def test_6_4_2_14_4_unaliased_columns_are_the_text_without_whitespace(logs: Any, g: str) -> None:
     query = "filter ispresent(host) | stats count( * ), avg(ms), sum( ms ) / 1000, count(user)"
     assert q(logs, g, query) == [
         {"count(*)": "5", "avg(ms)": "63.4", "sum(ms)/1000": "0.317", "count(user)": "4"}
@@ -269,7 +233,7 @@ def test_6_4_4_group_keys_are_expressions(logs: Any, g: str) -> None:
     ]
 
 
-def test_6_4_5_a_missing_key_forms_its_own_group(logs: Any, g: str) -> None:
+def test_6_4_5_14_14_a_missing_key_forms_its_own_group(logs: Any, g: str) -> None:
     assert q(logs, g, "stats count(*) as n by user") == [
         {"user": "ann", "n": "2"},
         {"user": "bob", "n": "1"},
@@ -356,7 +320,7 @@ def test_6_5_5_min_and_max(logs: Any, g: str) -> None:
     ]
 
 
-def test_6_5_6_pct_is_nearest_rank(logs: Any, g: str) -> None:
+def test_6_5_6_14_5_pct_is_nearest_rank(logs: Any, g: str) -> None:
     query = (
         "stats pct(ms, 0) as p0, pct(ms, 40) as p40, pct(ms, 41) as p41, pct(ms, 50) as p50, "
         "pct(ms, 90) as p90, pct(ms, 100) as p100"
@@ -366,7 +330,7 @@ def test_6_5_6_pct_is_nearest_rank(logs: Any, g: str) -> None:
     ]
 
 
-def test_6_5_7_stddev_is_the_sample_deviation(logs: Any, g: str) -> None:
+def test_6_5_7_14_6_stddev_is_the_sample_deviation(logs: Any, g: str) -> None:
     query = (
         "filter tag = 'L' | fields jsonParse(@message) as doc | unnest doc.list into x "
         "| stats stddev(x) as sd"
@@ -405,7 +369,7 @@ def test_6_6_1_several_keys(logs: Any, g: str) -> None:
     ]
 
 
-def test_6_6_3_direction_defaults_to_descending(logs: Any, g: str) -> None:
+def test_6_6_3_14_2_direction_defaults_to_descending(logs: Any, g: str) -> None:
     assert q(logs, g, "filter ispresent(ms) | sort ms | fields ms") == [
         {"ms": m} for m in ("250", "30", "18", "12", "7")
     ]
@@ -451,7 +415,7 @@ def test_6_7_1_limit_keeps_the_first_rows(logs: Any, g: str) -> None:
     assert malformed(logs, g, "limit any 5")[1] == "limit any"
 
 
-def test_6_7_3_without_sort_rows_are_newest_first(logs: Any, g: str) -> None:
+def test_6_7_3_14_3_without_sort_rows_are_newest_first(logs: Any, g: str) -> None:
     assert q(logs, g, "limit 2 | fields @message") == [
         {"@message": MESSAGES[-1]},
         {"@message": MESSAGES[-2]},
@@ -466,7 +430,7 @@ def test_6_8_1_glob_on_message_by_default(logs: Any, g: str) -> None:
     assert q(logs, g, query) == [{"t": "2", "lvl": "E"}, {"t": "1", "lvl": "W"}]
 
 
-def test_6_8_2_glob_is_lazy_unanchored_and_case_sensitive(logs: Any, g: str) -> None:
+def test_6_8_2_14_16_glob_is_lazy_unanchored_and_case_sensitive(logs: Any, g: str) -> None:
     query = "parse @message '[*] *' as lvl, rest | filter @message like 'low' | fields lvl, rest"
     assert q(logs, g, query) == [{"lvl": "W", "rest": "disk low"}]
     query = (
@@ -609,55 +573,6 @@ def test_6_11_2_filter_index_behaves_like_filter(logs: Any, g: str) -> None:
     ]
 
 
-def test_6_11_3_source_selects_groups_by_prefix_class_and_account(
-    logs: Any, groups: dict[str, str], owl_server: OwlServer
-) -> None:
-    main = groups["main"]
-    account = account_of(owl_server)
-    count = "stats count(*) as n by @log"
-
-    def by_log(source: str) -> list[dict[str, str]]:
-        return rows(logs, None, f"SOURCE logGroups({source}) | {count}")
-
-    standard = [
-        {"@log": f"{account}:{main}", "n": str(TOTAL)},
-        {"@log": f"{account}:{groups['second']}", "n": "1"},
-    ]
-    assert by_log(f"namePrefix: ['{main}']") == standard
-    assert by_log(f"namePrefix: ['{main}'], class: ['INFREQUENT_ACCESS']") == [
-        {"@log": f"{account}:{groups['ia']}", "n": "1"}
-    ]
-    both = by_log(f"namePrefix: ['{main}'], class: ['STANDARD', 'INFREQUENT_ACCESS']")
-    assert [r["@log"] for r in both] == [f"{account}:{main}" + s for s in ("", "-ia", "-second")]
-    assert by_log(f"namePrefix: ['{main}'], accountIdentifiers: ['{account}']") == standard
-    assert by_log(f"namePrefix: ['{main}'], accountIdentifiers: ['111111111111']") == []
-    assert by_log(f"namePrefix: ['{main}-s', '/no/such/prefix']") == standard[1:]
-    found = rows(
-        logs, None, f"SOURCE logGroups() | filter @message = 'second group {main}' | fields @log"
-    )
-    assert found == [{"@log": f"{account}:{groups['second']}"}]
-
-
-@pytest.mark.parametrize(
-    "values",
-    [
-        ("namePrefix", "['a', 'b', 'c', 'd', 'e', 'f']"),
-        ("accountIdentifiers", "[" + ", ".join(f"'{i:012d}'" for i in range(21)) + "]"),
-    ],
-    ids=["6-prefixes", "21-accounts"],
-)
-def test_6_11_3_source_takes_at_most_5_prefixes_and_20_accounts(
-    logs: Any, g: str, values: tuple[str, str]
-) -> None:
-    name, listed = values
-    query = f"SOURCE logGroups({name}: {listed}) | fields @message"
-    with pytest.raises(ClientError) as caught:
-        rows(logs, None, query)
-    assert error_of(caught)[0] == "MalformedQueryException"
-    location = caught.value.response["queryCompileError"]["location"]
-    assert query[location["startCharOffset"] : location["endCharOffset"]] == listed
-
-
 @pytest.mark.parametrize(
     "command",
     [
@@ -689,39 +604,3 @@ def test_6_11_4_6_11_5_unsupported_commands_are_malformed(logs: Any, g: str, com
 
 def test_6_11_5_subqueries_are_malformed(logs: Any, g: str) -> None:
     assert malformed(logs, g, "filter host in (fields host) | fields host")[1] == "("
-
-
-# -- §7 natural sort --------------------------------------------------------------------------
-
-
-def test_7_1_7_2_the_documented_ascending_order(logs: Any, groups: dict[str, str]) -> None:
-    found = q(logs, groups["sort"], "filter ispresent(a) | sort a asc | fields a")
-    assert [r["a"] for r in found] == AWS_SORT
-
-
-def test_7_3_descending_is_the_exact_reverse(logs: Any, groups: dict[str, str]) -> None:
-    found = q(logs, groups["sort"], "filter ispresent(a) | sort a desc | fields a")
-    assert [r["a"] for r in found] == AWS_SORT[::-1]
-
-
-def test_7_4_worked_order(logs: Any, groups: dict[str, str]) -> None:
-    found = q(logs, groups["sort"], "filter ispresent(b) | sort b asc | fields b")
-    assert [r["b"] for r in found] == WORKED_SORT
-    found = q(logs, groups["sort"], "filter ispresent(b) | sort b desc | fields b")
-    assert [r["b"] for r in found] == WORKED_SORT[::-1]
-
-
-def test_7_1_json_numbers_are_numbers(logs: Any, groups: dict[str, str]) -> None:
-    found = q(logs, groups["sort"], "filter ispresent(c) | sort c asc | fields c")
-    assert [r["c"] for r in found] == ["3", "12.5"]
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="§7.1: a number value is one made only of digits (or a JSON number); the string "
-    "'12.5' is not one, so it sorts before the number '3'; owl treats every numeric-looking "
-    "text as a number (discovered JSON values lose their type) and sorts '3' first",
-)
-def test_7_1_decimal_strings_are_not_numbers(logs: Any, groups: dict[str, str]) -> None:
-    found = q(logs, groups["sort"], "filter ispresent(d) | sort d asc | fields d")
-    assert [r["d"] for r in found] == ["12.5", "3"]

@@ -174,7 +174,7 @@ def test_5_2_1_nested_objects_and_array_indexes(logs: Any, generic: str) -> None
     ]
 
 
-def test_5_2_2_json_after_a_prefix_is_not_discovered_outside_lambda(
+def test_5_2_2_14_12_json_after_a_prefix_is_not_discovered_outside_lambda(
     logs: Any, generic: str
 ) -> None:
     assert at(logs, generic, 5_000, "p, @message") == [{"@message": 'prefix {"p": 1}'}]
@@ -277,7 +277,7 @@ def test_5_3_2_start_end_report_type_and_request_id(logs: Any, lam: str) -> None
     ]
 
 
-def test_5_3_3_report_numbers_and_memory_in_bytes(logs: Any, lam: str) -> None:
+def test_5_3_3_14_10_report_numbers_and_memory_in_bytes(logs: Any, lam: str) -> None:
     assert at(logs, lam, 6_000, LAMBDA_FIELDS) == [REPORT_FIELDS]
     query = (
         "filter @type = 'REPORT' | stats max(@memorySize / 1000 / 1000) as provisonedMemoryMB, "
@@ -299,7 +299,7 @@ def test_5_3_3_report_numbers_and_memory_in_bytes(logs: Any, lam: str) -> None:
     assert {k: record[k] for k in REPORT_FIELDS} == REPORT_FIELDS
 
 
-def test_5_3_1_platform_lines_are_recognised_in_any_group(logs: Any, generic: str) -> None:
+def test_5_3_1_14_11_platform_lines_are_recognised_in_any_group(logs: Any, generic: str) -> None:
     assert at(logs, generic, 7_000, "@type, @requestId") == [{"@type": "START", "@requestId": "r1"}]
     assert at(logs, generic, 8_000, LAMBDA_FIELDS) == [REPORT_FIELDS]
 
@@ -342,7 +342,7 @@ def test_5_4_2_dash_is_missing_and_numbers_are_numbers(logs: Any, generic: str) 
     ]
 
 
-def test_5_4_3_only_v2_shaped_records_are_flow_records(logs: Any, generic: str) -> None:
+def test_5_4_3_14_11_only_v2_shaped_records_are_flow_records(logs: Any, generic: str) -> None:
     assert at(logs, generic, 11_000, "version, action, srcAddr") == [{}]
     assert rows(logs, generic, "filter ispresent(action) | fields @logStream") == [
         {"@logStream": "vpc"}

@@ -212,7 +212,7 @@ def test_8_3_datefloor_calendar_units(logs: Any, g: str) -> None:
     }
 
 
-def test_8_3_dateceil_and_exact_boundaries(logs: Any, g: str) -> None:
+def test_8_3_14_13_dateceil_and_exact_boundaries(logs: Any, g: str) -> None:
     midnight = int(datetime(2023, 11, 15, tzinfo=UTC).timestamp() * 1000)
     fields = (
         f"dateceil(fromMillis({INSTANT}), 1d) as d, dateceil(fromMillis({INSTANT}), 1mo) as mo, "

@@ -169,7 +169,7 @@ def test_4_1_json_null_is_missing(logs: Any, group: str) -> None:
     assert q(logs, group, "filter ispresent(nul)") == []
 
 
-def test_4_2_numeric_strings_act_as_numbers_others_give_missing(logs: Any, group: str) -> None:
+def test_4_2_14_9_numeric_strings_act_as_numbers_others_give_missing(logs: Any, group: str) -> None:
     query = "filter n = 5 | fields `http-status` + 1 as s, msg + 1 as bad, `http-status` * 0.5 as h"
     assert q(logs, group, query) == [{"s": "405.0", "h": "202.0"}]
     query = "parse @message 'in *ms' as t | filter t > 10 | fields t * 2 as d"
@@ -188,7 +188,7 @@ def test_4_3_comparison_rules(logs: Any, group: str) -> None:
     assert q(logs, group, query) == []
 
 
-def test_4_4_missing_values_fail_every_comparison(logs: Any, group: str) -> None:
+def test_4_4_14_8_missing_values_fail_every_comparison(logs: Any, group: str) -> None:
     for condition in (
         "nosuch = 1",
         "nosuch != 1",
@@ -206,7 +206,7 @@ def test_4_4_missing_values_fail_every_comparison(logs: Any, group: str) -> None
     ]
 
 
-def test_4_5_rendering_of_times_doubles_integers_and_source_text(logs: Any, group: str) -> None:
+def test_4_5_14_17_rendering_of_times_doubles_integers_source_text(logs: Any, group: str) -> None:
     query = (
         "filter n = 5 | fields @timestamp, toMillis(@timestamp) as ms, big * 1 as b, f * 2 as f2, "
         "f, big, n / 2 as h, 0.001 * 1 as milli, 0.0001 * 1 as small, 10000000 * 1 as ten, "
@@ -237,7 +237,7 @@ def test_4_5_rendering_of_times_doubles_integers_and_source_text(logs: Any, grou
     ]
 
 
-def test_4_6_yes_no_answers_are_1_and_0(logs: Any, group: str) -> None:
+def test_4_6_14_7_yes_no_answers_are_1_and_0(logs: Any, group: str) -> None:
     query = (
         "filter n = 5 | fields isempty(nosuch) as a, isblank('  ') as b, "
         "strcontains(msg, 'here') as c, ispresent(n) as isRes, isValidIp('1.2.3.4') as e, "
