@@ -58,6 +58,7 @@ class QueryRecord:
     )
     error: str | None = None
     finished_at: float | None = None
+    done: threading.Event = field(default_factory=threading.Event)
     _con: duckdb.DuckDBPyConnection | None = None
     _stop: str | None = None  # "Cancelled" or "Timeout" once asked to stop
 
@@ -150,6 +151,7 @@ class Executor:
         record.error = error
         record.finished_at = time.monotonic()
         record._con = None
+        record.done.set()
 
     def _run(self, record: QueryRecord, job: Job) -> None:
         con: duckdb.DuckDBPyConnection | None = None
