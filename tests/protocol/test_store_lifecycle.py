@@ -285,16 +285,19 @@ def test_deleted_stream_is_gone_and_purged_from_segments(server: OwlServer) -> N
     assert read_all(logs, "/del", "keeper") == keep
 
     def purged() -> bool:
-        try:
-            rows = query(
-                segment_files(server),
-                "SELECT count(*) FROM seg WHERE stream_id IN "
-                f"({','.join(map(str, old_ids))}) OR starts_with(message, 'OLD-') "
-                "OR starts_with(message, 'UNFLUSHED-')",
-            )
-        except duckdb.IOException:  # a merge deleted a file between listing and reading
-            return False
-        return bool(rows[0][0] == 0)
+        for _ in range(50):
+            try:
+                rows = query(
+                    segment_files(server),
+                    "SELECT count(*) FROM seg WHERE stream_id IN "
+                    f"({','.join(map(str, old_ids))}) OR starts_with(message, 'OLD-') "
+                    "OR starts_with(message, 'UNFLUSHED-')",
+                )
+            except duckdb.IOException:  # a merge deleted a file between listing and reading
+                time.sleep(0.1)
+                continue
+            return bool(rows[0][0] == 0)
+        return False
 
     # The maintenance thread rewrites the segment without the deleted stream, unasked.
     wait_for("the deleted stream's rows to leave the segments", purged)
