@@ -172,6 +172,8 @@ class Executor:
                     record.rows = rows
                     record.statistics = stats
                     self._finish(record, "Complete")
+                else:  # stopped between statements, or before DuckDB started the first one
+                    self._finish(record, record._stop)
         except duckdb.InterruptException:
             with self._lock:
                 self._finish(record, record._stop or "Cancelled")
