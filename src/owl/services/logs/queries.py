@@ -473,3 +473,20 @@ def get_log_group_fields(call: Call, p: Params) -> Result:
         for n, c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     ]
     return {"logGroupFields": fields}
+
+
+@LOGS.operation("ListLogGroupsForQuery")
+def list_log_groups_for_query(call: Call, p: Params) -> Result:
+    record = _record(call, p["queryId"])
+    arns = [call.scope.arn("logs", f"log-group:{name}") for name in record.group_names]
+    limit = p.get("maxResults", 50)
+    token = p.get("nextToken")
+    offset = (
+        int(call.backends.signer.decode("query_groups", record.query_id, token)) if token else 0
+    )
+    out: dict[str, Any] = {"logGroupIdentifiers": arns[offset : offset + limit]}
+    if offset + limit < len(arns):
+        out["nextToken"] = call.backends.signer.encode(
+            "query_groups", record.query_id, offset + limit
+        )
+    return out
