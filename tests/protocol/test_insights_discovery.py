@@ -124,7 +124,7 @@ def record_of(logs: Any, group: str, offset_ms: int) -> dict[str, str]:
 # -- §5.1 system fields ----------------------------------------------------------------------
 
 
-def test_5_1_1_to_5_1_5_system_fields(
+def test_5_1_1_5_1_2_5_1_3_5_1_4_5_1_5_system_fields(
     logs: Any, loaded: dict[str, Any], owl_server: OwlServer
 ) -> None:
     group = loaded["generic"]

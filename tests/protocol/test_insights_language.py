@@ -280,6 +280,7 @@ def test_9_3_aliases_shadow_discovered_fields(logs: Any, group: str) -> None:
 # (query, the text queryCompileError.location spans; "" = an empty span at the end)
 REJECTED = [
     # empty pipeline segment, dangling |, unknown command
+    ("", ""),
     ("fields n | | limit 1", "|"),
     ("| fields n", "|"),
     ("fields n |", "|"),

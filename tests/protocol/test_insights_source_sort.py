@@ -117,7 +117,7 @@ def test_6_11_3_source_takes_at_most_5_prefixes_and_20_accounts(
 # -- §7 natural sort --------------------------------------------------------------------------
 
 
-def test_7_1_7_2_the_documented_ascending_order(logs: Any, groups: dict[str, str]) -> None:
+def test_6_6_2_7_1_7_2_the_documented_ascending_order(logs: Any, groups: dict[str, str]) -> None:
     found = q(logs, groups["sort"], "filter ispresent(a) | sort a asc | fields a")
     assert [r["a"] for r in found] == AWS_SORT
 
