@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from owl.cli import keys, serve
+from owl.cli import keys, query, serve
 
 app = typer.Typer(
     name="owl",
@@ -13,6 +13,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("serve")(serve.serve)
+app.command("query")(query.query)
 app.add_typer(keys.app, name="keys")
 
 
