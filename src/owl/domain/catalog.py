@@ -85,6 +85,24 @@ log_group_tags = sa.Table(
     sa.Column("value", sa.String(256), nullable=False),
 )
 
+query_definitions = sa.Table(
+    "query_definitions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),  # a UUID, as AWS hands out
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("query_string", sa.Text, nullable=False),
+    sa.Column("query_language", sa.String(8), nullable=False),
+    sa.Column("log_group_names", sa.Text, nullable=True),  # JSON list of names
+    sa.Column("parameters", sa.Text, nullable=True),  # JSON list of parameter objects
+    sa.Column("last_modified_ms", sa.BigInteger, nullable=False),
+    # The clientToken of the create: a retried create finds its definition by it.
+    sa.Column("client_token", sa.String(128), nullable=True),
+    sa.UniqueConstraint("account_id", "region", "client_token", name="uq_query_definitions_token"),
+    sa.Index("ix_query_definitions_name", "account_id", "region", "name", "id"),
+)
+
 server_secrets = sa.Table(
     "server_secrets",
     metadata,

@@ -19,6 +19,7 @@ from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.models import AccessKey
 from owl.domain.pagination import TokenSigner, load_or_create_secret
+from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
@@ -148,6 +149,7 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             token_key=load_or_create_secret(engine, "event_token_hmac"),
             signer=signer,
             cursors=CursorCache(),
+            query_definitions=QueryDefinitions(engine, signer, clock),
         )
         new_key = None
         if settings.dev:

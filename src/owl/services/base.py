@@ -12,6 +12,7 @@ from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.models import Scope
 from owl.domain.pagination import TokenSigner
+from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
 from owl.errors import OwlError
 from owl.insights.executor import Executor
@@ -36,6 +37,7 @@ class Backends:
     token_key: bytes  # HMAC key of position tokens
     signer: TokenSigner
     cursors: CursorCache
+    query_definitions: QueryDefinitions  # saved Logs Insights queries
     queries: Executor = field(default_factory=Executor)  # Logs Insights queries
     # Persists the store's fresh per-stream statistics in the catalog (set by the server).
     sync_stream_stats: Callable[[], None] = field(default=lambda: None)

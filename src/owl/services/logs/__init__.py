@@ -15,6 +15,7 @@ from owl.services.logs import (  # noqa: E402,F401
     ingest,
     metric_filters,
     queries,
+    query_definitions,
     streams,
     tags,
 )
