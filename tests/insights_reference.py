@@ -593,16 +593,36 @@ class _Number:
 
 
 def base_row(event: Mapping[str, Any], account_id: str) -> Row:
-    """The fields an event offers a query: system fields (§5.1) and discovered JSON (§5.2)."""
+    """The fields an event offers a query: system fields (§5.1) and discovered JSON (§5.2).
+
+    A fresh dict each call (commands write into rows); the values are immutable and cached,
+    since a differential run evaluates many queries over the same events."""
+    ingestion = event.get("ingestion_ms")
+    return dict(
+        _base_items(
+            event["group"],
+            event["stream"],
+            event["timestamp_ms"],
+            ingestion,
+            event["message"],
+            account_id,
+        )
+    )
+
+
+@functools.lru_cache(maxsize=200_000)
+def _base_items(
+    group: str, stream: str, ts: int, ingestion: int | None, message: str, account_id: str
+) -> tuple[tuple[str, Value], ...]:
     row: Row = {
-        "@timestamp": timestamp(int(event["timestamp_ms"])),
-        "@message": string(event["message"]),
-        "@logStream": string(event["stream"]),
-        "@log": string(f"{account_id}:{event['group']}"),
+        "@timestamp": timestamp(int(ts)),
+        "@message": string(message),
+        "@logStream": string(stream),
+        "@log": string(f"{account_id}:{group}"),
     }
-    if event.get("ingestion_ms") is not None:
-        row["@ingestionTime"] = timestamp(int(event["ingestion_ms"]))
-    return {**_fields_of_json(event["message"]), **row}
+    if ingestion is not None:
+        row["@ingestionTime"] = timestamp(int(ingestion))
+    return tuple({**_fields_of_json(message), **row}.items())
 
 
 @dataclass
@@ -637,6 +657,8 @@ def _aggregate(a: Agg, rows: list[Row]) -> Value | None:
         return integer(len(rows))
     assert a.arg is not None
     if a.fn in ("earliest", "latest"):
+        if not rows:
+            return None
         pick = min if a.fn == "earliest" else max
         row = pick(rows, key=lambda r: r["@timestamp"].num or 0.0)
         return value_of(a.arg, row)
