@@ -500,9 +500,7 @@ def stats_queries(draw: Draw) -> Query:
     if sortable and draw(st.booleans()):
         keys = draw(st.lists(st.sampled_from(sortable), min_size=1, max_size=2, unique=True))
         cmds.append(Sort(tuple(SortKey(Field(k), draw(st.booleans())) for k in keys)))
-    # Not `stats` without `by` then `limit` with no `sort` between: owl fails that query
-    # (test_limit_after_stats_without_by).
-    if (by or isinstance(cmds[-1], Sort)) and draw(st.integers(0, 2)) == 0:
+    if draw(st.integers(0, 2)) == 0:
         cmds.append(Limit(draw(st.sampled_from([1, 2, 5, 20]))))
     return Query(tuple(cmds))
 
@@ -664,11 +662,6 @@ def test_row_cap_is_10000_unless_a_limit_says_more(logs: Any, unique_name: str) 
     _check_small(logs, unique_name, events, Query((Limit(10_020),)))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="owl: `stats` without `by` followed by `limit` (no sort) ends Failed: the SQL it "
-    "builds has an empty ORDER BY (syntax error at or near LIMIT); expected one row",
-)
 def test_limit_after_stats_without_by(logs: Any, data: Dataset) -> None:
     check(logs, data, Query((Stats((Agg("count"),)), Limit(1))))
 

@@ -354,7 +354,7 @@ class Compiler:
         elif isinstance(c, LimitCommand):
             self._mark_matched()
             self._stage(
-                f"SELECT * FROM {self.prev} ORDER BY {', '.join(self.s.order)} LIMIT {c.count}"
+                f"SELECT * FROM {self.prev}{self._order_by()} LIMIT {c.count}"
             )
         elif isinstance(c, DedupCommand):
             self._mark_matched()
@@ -363,12 +363,16 @@ class Compiler:
             parts = ", ".join(k.sql for k in keys)
             self._stage(
                 f"SELECT * FROM {self.prev} QUALIFY {missing} OR row_number() OVER "
-                f"(PARTITION BY {parts} ORDER BY {', '.join(self.s.order)}) = 1"
+                f"(PARTITION BY {parts}{self._order_by()}) = 1"
             )
         elif isinstance(c, UnnestCommand):
             self._unnest(c)
         else:  # pragma: no cover - the parser makes no other command
             raise TypeError(f"unknown command {c!r}")
+
+    def _order_by(self) -> str:
+        """The current order as an ORDER BY clause (none for the one row of a stats without by)."""
+        return f" ORDER BY {', '.join(self.s.order)}" if self.s.order else ""
 
     def _filter(self, condition: str) -> None:
         if not self.s.after_stats:
