@@ -357,14 +357,21 @@ class Compiler:
                 f"SELECT * FROM {self.prev}{self._order_by()} LIMIT {c.count}"
             )
         elif isinstance(c, DedupCommand):
+            # The events that reached the first dedup are counted in its own window pass
+            # (it reads them all anyway) rather than by a second scan.
+            count = (
+                not self.s.after_stats and self.matched_stage is None and self.filtered
+            )
             self._mark_matched()
             keys = [self.value(k) for k in c.keys]
             missing = " OR ".join(f"({k.sql}) IS NULL" for k in keys)
             parts = ", ".join(k.sql for k in keys)
+            extra = ", count(*) OVER () AS __matched" if count else ""
             self._stage(
-                f"SELECT * FROM {self.prev} QUALIFY {missing} OR row_number() OVER "
+                f"SELECT *{extra} FROM {self.prev} QUALIFY {missing} OR row_number() OVER "
                 f"(PARTITION BY {parts}{self._order_by()}) = 1"
             )
+            self.matched_column = self.matched_column or count
         elif isinstance(c, UnnestCommand):
             self._unnest(c)
         else:  # pragma: no cover - the parser makes no other command
@@ -419,12 +426,32 @@ class Compiler:
                 index = _group_numbers(c.pattern.source)
                 positions = [index[n] for n in names]
         col = self._new("p")
-        slots = ", ".join(sql_string(f"g{i}") for i in range(1, max(groups, 1) + 1))
-        p = sql_string(pattern)
-        self._stage(
-            f"SELECT *, CASE WHEN regexp_matches({text}, {p}) THEN "
-            f"regexp_extract({text}, {p}, [{slots}]) END AS {col} FROM {self.prev}"
-        )
+        if isinstance(c.pattern, StringLit) and c.pattern.value.replace("*", ""):
+            # A glob with literal text matches only non-empty text: one regex run per event,
+            # the whole match as group 1 telling a match from none.
+            pattern = "(?s)(" + pattern.removeprefix("(?s)") + ")"
+            positions = [p + 1 for p in positions]
+            slots = ", ".join(sql_string(f"g{i}") for i in range(1, groups + 2))
+            raw = self._new("r")
+            # Text without the glob's longest literal part cannot match: a substring test
+            # (cheap) spares those events the regex.
+            needle = max(c.pattern.value.split("*"), key=len)
+            self._stage(
+                f"SELECT *, CASE WHEN contains({text}, {sql_string(needle)}) THEN "
+                f"regexp_extract({text}, {sql_string(pattern)}, [{slots}]) END AS {raw} "
+                f"FROM {self.prev}"
+            )
+            self._stage(
+                f"SELECT * EXCLUDE ({raw}), CASE WHEN {raw}.g1 <> '' THEN {raw} END AS {col} "
+                f"FROM {self.prev}"
+            )
+        else:
+            slots = ", ".join(sql_string(f"g{i}") for i in range(1, max(groups, 1) + 1))
+            p = sql_string(pattern)
+            self._stage(
+                f"SELECT *, CASE WHEN regexp_matches({text}, {p}) THEN "
+                f"regexp_extract({text}, {p}, [{slots}]) END AS {col} FROM {self.prev}"
+            )
         for name, pos in zip(names, positions, strict=True):
             new = f"{col}.g{pos}"
             # A field that exists, discovered ones included, changes only where the pattern
