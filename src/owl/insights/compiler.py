@@ -353,15 +353,11 @@ class Compiler:
             self.s.order = terms + self.s.order
         elif isinstance(c, LimitCommand):
             self._mark_matched()
-            self._stage(
-                f"SELECT * FROM {self.prev}{self._order_by()} LIMIT {c.count}"
-            )
+            self._stage(f"SELECT * FROM {self.prev}{self._order_by()} LIMIT {c.count}")
         elif isinstance(c, DedupCommand):
             # The events that reached the first dedup are counted in its own window pass
             # (it reads them all anyway) rather than by a second scan.
-            count = (
-                not self.s.after_stats and self.matched_stage is None and self.filtered
-            )
+            count = not self.s.after_stats and self.matched_stage is None and self.filtered
             self._mark_matched()
             keys = [self.value(k) for k in c.keys]
             missing = " OR ".join(f"({k.sql}) IS NULL" for k in keys)
