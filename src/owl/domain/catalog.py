@@ -103,6 +103,52 @@ query_definitions = sa.Table(
     sa.Index("ix_query_definitions_name", "account_id", "region", "name", "id"),
 )
 
+kms_keys = sa.Table(
+    "kms_keys",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),  # a UUID, as AWS hands out
+    sa.Column("account_id", sa.String(12), nullable=False),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("key_usage", sa.String(32), nullable=False),
+    sa.Column("key_spec", sa.String(32), nullable=False),
+    sa.Column("state", sa.String(32), nullable=False),
+    sa.Column("deletion_ms", sa.BigInteger, nullable=True),  # when PendingDeletion ends
+    sa.Column("policy", sa.Text, nullable=False),
+    # The key material, wrapped (AES-GCM) under the master key; never stored in clear.
+    sa.Column("material", sa.LargeBinary, nullable=False),
+    sa.Index("ix_kms_keys_scope", "account_id", "region", "id"),
+    sa.Index("ix_kms_keys_deletion", "state", "deletion_ms"),
+)
+
+kms_aliases = sa.Table(
+    "kms_aliases",
+    metadata,
+    sa.Column("account_id", sa.String(12), primary_key=True),
+    sa.Column("region", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(256), primary_key=True),
+    sa.Column(
+        "key_id", sa.String(36), sa.ForeignKey("kms_keys.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_kms_aliases_key", "key_id"),
+)
+
+kms_key_tags = sa.Table(
+    "kms_key_tags",
+    metadata,
+    sa.Column(
+        "key_id",
+        sa.String(36),
+        sa.ForeignKey("kms_keys.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("tag_key", sa.String(128), primary_key=True),
+    sa.Column("tag_value", sa.String(256), nullable=False),
+)
+
 server_secrets = sa.Table(
     "server_secrets",
     metadata,
