@@ -38,11 +38,12 @@ from owl.protocol.model import service_model, spec_of
 from owl.protocol.validate import ValidationFailed, validate
 from owl.server.state import ServerState
 from owl.services.base import Call, Service
+from owl.services.kms import KMS
 from owl.services.logs import LOGS
 
 log = logging.getLogger("owl.server")
 
-SERVICES: tuple[Service, ...] = (LOGS,)
+SERVICES: tuple[Service, ...] = (LOGS, KMS)
 
 
 class Metrics:

@@ -17,6 +17,8 @@ from owl.domain.catalog import open_catalog
 from owl.domain.clock import Clock, OffsetClock, SystemClock
 from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
+from owl.domain.keys import Keys
+from owl.domain.master_key import load_master_key
 from owl.domain.models import AccessKey
 from owl.domain.pagination import TokenSigner, load_or_create_secret
 from owl.domain.query_definitions import QueryDefinitions
@@ -150,6 +152,7 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             signer=signer,
             cursors=CursorCache(),
             query_definitions=QueryDefinitions(engine, signer, clock),
+            keys=Keys(engine, clock, load_master_key(settings.data_dir)),
         )
         new_key = None
         if settings.dev:

@@ -10,6 +10,7 @@ from owl.domain.accounts import Accounts
 from owl.domain.clock import Clock
 from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
+from owl.domain.keys import Keys
 from owl.domain.models import Scope
 from owl.domain.pagination import TokenSigner
 from owl.domain.query_definitions import QueryDefinitions
@@ -38,6 +39,7 @@ class Backends:
     signer: TokenSigner
     cursors: CursorCache
     query_definitions: QueryDefinitions  # saved Logs Insights queries
+    keys: Keys  # the KMS key service
     queries: Executor = field(default_factory=Executor)  # Logs Insights queries
     # Persists the store's fresh per-stream statistics in the catalog (set by the server).
     sync_stream_stats: Callable[[], None] = field(default=lambda: None)
