@@ -704,7 +704,7 @@ def unimplemented_operation() -> str:
         f"{TARGET}.",
         TARGET,
         "Logs_20990101.CreateLogGroup",
-        "TrentService.CreateKey",  # a service owl does not serve (yet)
+        "AmazonSSM.GetParameter",  # a service owl does not serve (yet)
         "CreateLogGroup",
         None,  # no X-Amz-Target at all
     ],

@@ -74,6 +74,7 @@ class Executor:
         keep_max: int = 2_000,
     ) -> None:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="owl-query")
+        self.workers = workers
         self._lock = threading.Lock()
         self._records: OrderedDict[str, QueryRecord] = OrderedDict()
         self.max_active = max_active_per_account
@@ -88,6 +89,12 @@ class Executor:
             return sum(
                 1 for r in self._records.values() if r.owner == owner and r.status in RUNNING
             )
+
+    def busy(self) -> bool:
+        """Whether every worker has a query (a new one would wait in the queue)."""
+        with self._lock:
+            running = sum(1 for r in self._records.values() if r.status in RUNNING)
+        return running >= self.workers
 
     def get(self, query_id: str, owner: tuple[str, str]) -> QueryRecord | None:
         with self._lock:
