@@ -1,0 +1,1 @@
+"""CloudWatch metrics: the datum shape, the metric store, statistics and alarms."""
