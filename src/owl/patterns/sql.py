@@ -374,9 +374,12 @@ def value_sql(
         if not isinstance(pattern, JsonPattern):
             raise PatternError("Invalid metric value: $.selector needs a JSON pattern", 0)
         path = sql_string(json_path(ref.selector))
+        # The document is guarded inside the calls too: DuckDB may hoist a subexpression
+        # that appears twice out of its CASE and run it on every row.
+        doc = "CASE WHEN json_valid(message) THEN message END"
         expr = (
-            f"CASE WHEN json_type(message, {path}) IN ('VARCHAR', {_NUMERIC_JSON[1:-1]}) "
-            f"THEN json_extract_string(message, {path}) END"
+            f"CASE WHEN json_type({doc}, {path}) IN ('VARCHAR', {_NUMERIC_JSON[1:-1]}) "
+            f"THEN json_extract_string({doc}, {path}) END"
         )
         return _JSON_OBJECT_GUARD.format(none="NULL", expr=expr), {}
     if not isinstance(pattern, DelimitedPattern):
