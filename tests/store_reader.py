@@ -19,10 +19,8 @@ def stream_events(store: Store, group_id: int, stream_id: int) -> pa.Table:
         try:
             mem = view.mem.for_stream(stream_id)
             con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
-            files = [str(view.segment_dir / s.file) for s in view.segments]
             sources = ["SELECT * FROM mem"]
-            if files:
-                sources.append(f"SELECT * FROM read_parquet([{', '.join(repr(f) for f in files)}])")
+            sources += [f"SELECT * FROM {src}" for src in store.sources(view.segments)]
             sql = (
                 f"SELECT ts, seq, message FROM ({' UNION ALL '.join(sources)}) "
                 "WHERE stream_id = $sid ORDER BY ts, seq"

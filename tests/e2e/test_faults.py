@@ -20,11 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
+import duckdb
 import pytest
 from botocore.exceptions import ClientError
 
 from owl.store.wal import HEADER, KIND_BATCH, MAGIC, decode_batch, file_name, list_files
+from tests.at_rest import open_wal_record, query_segments
 from tests.e2e import Node, messages, now_ms
 
 GROUP = "/e2e/faults"
@@ -295,7 +296,8 @@ def test_torn_wal_tail_is_dropped_on_restart(node: Node, mode: str) -> None:
     records = wal_records(newest)
     offset, kind, length = records[-1]
     assert kind == KIND_BATCH
-    payload = memoryview(newest.read_bytes())[offset + HEADER.size : offset + HEADER.size + length]
+    record = newest.read_bytes()[offset : offset + HEADER.size + length]
+    payload = open_wal_record(node.data_dir, record)
     assert decode_batch(payload).messages.to_pylist() == last, "the newest record is not `last`"
     damage(newest, mode, offset, length)
 
@@ -324,8 +326,8 @@ def segment_messages(data_dir: Path) -> set[str]:
     out: set[str] = set()
     for p in (data_dir / "store" / "segments").glob("*.parquet"):
         try:
-            out.update(pq.read_table(p, columns=["message"]).column("message").to_pylist())
-        except (FileNotFoundError, OSError):
+            out.update(r[0] for r in query_segments(data_dir, [p], "SELECT message FROM seg"))
+        except (FileNotFoundError, duckdb.IOException):
             continue  # removed by a merge while we looked
     return out
 

@@ -18,6 +18,7 @@ from typing import Any
 import duckdb
 import pytest
 
+from tests.at_rest import query_segments
 from tests.conftest import OwlServer, start_server
 
 HOUR = 3600 * 1000
@@ -107,29 +108,19 @@ def segment_files(server: OwlServer, group_id: int | None = None) -> list[Path]:
     return sorted((store_dir(server) / "segments").glob(f"{prefix}*.parquet"))
 
 
-def query(files: list[Path], sql: str) -> list[tuple[Any, ...]]:
-    """`sql` over the rows of the Parquet `files`, exposed as the view `seg`."""
-    if not files:
-        return []
-    con = duckdb.connect()
-    try:
-        listing = ", ".join(f"'{f}'" for f in files)
-        con.execute(f"CREATE VIEW seg AS SELECT * FROM read_parquet([{listing}])")
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
 def group_id_of(server: OwlServer, marker: str) -> int:
     """The store's id of the group whose segments hold a message starting with `marker`."""
     for f in segment_files(server):
-        if query([f], f"SELECT count(*) FROM seg WHERE starts_with(message, '{marker}')")[0][0]:
+        if query_segments(
+            server.data_dir, [f], f"SELECT count(*) FROM seg WHERE starts_with(message, '{marker}')"
+        )[0][0]:
             return int(f.name.split("-")[0][1:])
     raise AssertionError(f"no segment holds {marker!r}")
 
 
 def stream_ids_of(server: OwlServer, marker: str) -> set[int]:
-    rows = query(
+    rows = query_segments(
+        server.data_dir,
         segment_files(server),
         f"SELECT DISTINCT stream_id FROM seg WHERE starts_with(message, '{marker}')",
     )
@@ -209,7 +200,10 @@ def test_clean_restart_after_a_forced_flush(server: OwlServer) -> None:
     assert logs.describe_log_streams(logGroupName="/app")["logStreams"] == stats
     # The replayed half flushes like any other, and nothing is written twice.
     flush(server)
-    assert query(segment_files(server), "SELECT count(*) FROM seg")[0][0] == len(expected) + 100
+    assert (
+        query_segments(server.data_dir, segment_files(server), "SELECT count(*) FROM seg")[0][0]
+        == len(expected) + 100
+    )
     assert read_all(logs, "/app", "a") == expected
 
 
@@ -243,10 +237,15 @@ def test_segments_are_written_merged_and_read_back(server: OwlServer) -> None:
     assert len(mine) < 5
     assert sorted(f.name for f in segment_files(server, gid)) == sorted(s["file"] for s in mine)
     assert sum(s["rows"] for s in mine) == 4000
-    assert query(segment_files(server, gid), "SELECT count(*) FROM seg")[0][0] == 4000
+    assert (
+        query_segments(server.data_dir, segment_files(server, gid), "SELECT count(*) FROM seg")[0][
+            0
+        ]
+        == 4000
+    )
     # Sorted by (stream_id, ts, seq) inside every file.
     for f in segment_files(server, gid):
-        rows = query([f], "SELECT stream_id, ts, seq FROM seg")
+        rows = query_segments(server.data_dir, [f], "SELECT stream_id, ts, seq FROM seg")
         assert rows == sorted(rows)
     for s in ("a", "b"):
         assert read_all(logs, "/merge", s) == expected[s]
@@ -287,13 +286,14 @@ def test_deleted_stream_is_gone_and_purged_from_segments(server: OwlServer) -> N
     def purged() -> bool:
         for _ in range(50):
             try:
-                rows = query(
+                rows = query_segments(
+                    server.data_dir,
                     segment_files(server),
                     "SELECT count(*) FROM seg WHERE stream_id IN "
                     f"({','.join(map(str, old_ids))}) OR starts_with(message, 'OLD-') "
                     "OR starts_with(message, 'UNFLUSHED-')",
                 )
-            except duckdb.IOException:  # a merge deleted a file between listing and reading
+            except (FileNotFoundError, duckdb.IOException):  # a merge removed a file meanwhile
                 time.sleep(0.1)
                 continue
             return bool(rows[0][0] == 0)
@@ -311,7 +311,7 @@ def test_deleted_stream_is_gone_and_purged_from_segments(server: OwlServer) -> N
     assert read_all(logs, "/del", "keeper") == keep
     flush(server)
     assert purged()
-    total = query(segment_files(server), "SELECT count(*) FROM seg")[0][0]
+    total = query_segments(server.data_dir, segment_files(server), "SELECT count(*) FROM seg")[0][0]
     assert total == len(new) + len(keep)
 
 
@@ -342,7 +342,9 @@ def test_deleted_group_loses_its_segment_files(server: OwlServer) -> None:
     logs = server.client()
     assert read_all(logs, "/doomed", "s") == []
     flush(server)
-    assert query(
-        segment_files(server), "SELECT count(*) FROM seg WHERE starts_with(message, 'DOOMED')"
+    assert query_segments(
+        server.data_dir,
+        segment_files(server),
+        "SELECT count(*) FROM seg WHERE starts_with(message, 'DOOMED')",
     ) == [(0,)]
     assert read_all(logs, "/survivor", "s") == events("SURV", base, 300)

@@ -156,6 +156,25 @@ server_secrets = sa.Table(
     sa.Column("value", sa.LargeBinary, nullable=False),
 )
 
+data_keys = sa.Table(
+    "data_keys",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "group_id",
+        sa.Integer,
+        sa.ForeignKey("log_groups.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("day", sa.Integer, nullable=False),  # days since the epoch, UTC
+    # The KMS key (its UUID) whose ciphertext `wrapped` is; NULL: under the master key.
+    sa.Column("kms_key_id", sa.String(36), nullable=True),
+    sa.Column("wrapped", sa.LargeBinary, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Index("ix_data_keys_group_day", "group_id", "day"),
+    sqlite_autoincrement=True,
+)
+
 
 def starts_with(column: sa.ColumnElement[str], prefix: str) -> tuple[sa.ColumnElement[bool], ...]:
     """`column` begins with `prefix`, case-sensitively; the range term lets the index serve it

@@ -137,6 +137,20 @@ class LogGroups:
             raise group_not_found()
         return _row_to_group(row)
 
+    def by_id(self, group_id: int) -> LogGroup:
+        """A group by its incarnation id (the store knows groups only by id)."""
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(log_groups).where(log_groups.c.id == group_id)).first()
+        if row is None:
+            raise group_not_found()
+        return _row_to_group(row)
+
+    def set_kms_key(self, scope: Scope, name: str, kms_key_id: str | None) -> LogGroup:
+        """Associate (or, with None, disassociate) a KMS key: new data goes under it."""
+        group = self.get(scope, name)
+        self._update(group, kms_key_id=kms_key_id)
+        return group
+
     def resolve(self, scope: Scope, identifier: str) -> LogGroup:
         """A group by name or ARN (with or without the trailing ``:*``)."""
         if identifier.startswith("arn:"):

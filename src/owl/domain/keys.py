@@ -69,6 +69,11 @@ class Keys:
         self._listeners: list[Callable[[Key], None]] = []
         self._check_master_key()
 
+    @property
+    def master_key(self) -> bytes:
+        """The service-managed key (log groups without a KMS key wrap their data keys in it)."""
+        return self._master
+
     def on_change(self, listener: Callable[[Key], None]) -> None:
         """Called after a key is created, changes state or is deleted (state DELETED)."""
         self._listeners.append(listener)
@@ -352,6 +357,34 @@ class Keys:
         check_usable(key)
         try:
             return ciphertext.open_blob(parsed, self._material(row), context), key
+        except ciphertext.BadCiphertext:
+            raise invalid_ciphertext() from None
+
+    # -- for other services (log-group encryption) -------------------------------------------
+
+    def state_of(self, key_id: str) -> KeyState:
+        """The state of a key by its id, DELETED once it is gone (no scope: the caller
+        already resolved the key in the scope of its resource)."""
+        self.purge_expired()
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(kms_keys.c.state).where(kms_keys.c.id == key_id)).first()
+        return KeyState(row[0]) if row is not None else KeyState.DELETED
+
+    def open_for_service(self, blob: bytes, context: Mapping[str, str] | None) -> bytes:
+        """Decrypt a data key that a service wrapped earlier, whatever the key's state now:
+        data already written stays readable inside owl (flushes, merges, replay) while the
+        key is disabled; the service refuses its clients by state itself. NotFoundError once
+        the key is deleted: then the data under it is gone."""
+        try:
+            parsed = ciphertext.parse(blob)
+        except ciphertext.BadCiphertext:
+            raise invalid_ciphertext() from None
+        with self._engine.connect() as conn:
+            row = conn.execute(sa.select(kms_keys).where(kms_keys.c.id == parsed.key_id)).first()
+        if row is None:
+            raise NotFoundError(f"Key '{parsed.key_id}' was deleted", reason="key_deleted")
+        try:
+            return ciphertext.open_blob(parsed, self._material(row), context)
         except ciphertext.BadCiphertext:
             raise invalid_ciphertext() from None
 

@@ -15,6 +15,7 @@ from owl.config import Settings
 from owl.domain.accounts import Accounts
 from owl.domain.catalog import open_catalog
 from owl.domain.clock import Clock, OffsetClock, SystemClock
+from owl.domain.data_keys import DataKeyGoneError, DataKeys
 from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.keys import Keys
@@ -25,6 +26,7 @@ from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
+from owl.store.crypto import DataKey, KeyUnavailableError
 from owl.store.cursor import CursorCache
 from owl.store.engine import Store, StoreConfig, StreamStats
 from owl.store.faults import Faults
@@ -33,6 +35,23 @@ log = logging.getLogger("owl.server")
 
 STATS_SYNC_S = 1.0
 RETENTION_S = 60.0  # how often expired events are deleted from disk
+
+
+class StoreKeyRing:
+    """The domain's data keys in the shape the store asks for them."""
+
+    def __init__(self, data_keys: DataKeys) -> None:
+        self._keys = data_keys
+
+    def for_write(self, group_id: int) -> DataKey:
+        key_id, material = self._keys.for_write(group_id)
+        return DataKey(key_id, material)
+
+    def material(self, key_id: int) -> bytes:
+        try:
+            return self._keys.material(key_id)
+        except DataKeyGoneError:
+            raise KeyUnavailableError(key_id, "deleted") from None
 
 
 @dataclass
@@ -53,6 +72,7 @@ class ServerState:
 
     def apply_retention(self) -> dict[str, int]:
         """Delete events past their group's retention from disk (reads hide them already)."""
+        self.backends.keys.purge_expired()  # deleted KMS keys shred their groups' data
         now = self.backends.clock.now_ms()
         dropped = rewritten = 0
         for group in self.backends.groups.with_retention():
@@ -131,12 +151,16 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
         groups = LogGroups(engine, signer, clock)
         streams = LogStreams(engine, signer, clock)
         faults = Faults()
+        keys = Keys(engine, clock, load_master_key(settings.data_dir))
+        data_keys = DataKeys(engine, keys, keys.master_key, clock, groups)
         store = Store(
             settings.data_dir / "store",
             StoreConfig(fsync=settings.fsync, flush_age_s=settings.flush_age_s),
             faults=faults,
             now_ms=clock.now_ms,
+            keyring=StoreKeyRing(data_keys),
         )
+        data_keys.on_shred = store.shred
         store.seed_stats({k: StreamStats(*v) for k, v in streams.load_stats().items()})
         store.open()
         groups.on_delete(lambda g: store.drop_group(g.id))
@@ -152,7 +176,8 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             signer=signer,
             cursors=CursorCache(),
             query_definitions=QueryDefinitions(engine, signer, clock),
-            keys=Keys(engine, clock, load_master_key(settings.data_dir)),
+            keys=keys,
+            data_keys=data_keys,
         )
         new_key = None
         if settings.dev:

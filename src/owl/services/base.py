@@ -8,6 +8,7 @@ from typing import Any
 
 from owl.domain.accounts import Accounts
 from owl.domain.clock import Clock
+from owl.domain.data_keys import DataKeys
 from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.keys import Keys
@@ -48,6 +49,7 @@ class Backends:
     cursors: CursorCache
     query_definitions: QueryDefinitions  # saved Logs Insights queries
     keys: Keys  # the KMS key service
+    data_keys: DataKeys  # log groups' data keys (encryption at rest)
     queries: Executor = field(default_factory=Executor)  # Logs Insights queries
     # Where metric filters, embedded metric format and PutMetricData send datums.
     metrics: MetricSink = field(default_factory=lambda: DiscardSink())

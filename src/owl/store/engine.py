@@ -16,7 +16,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,7 +26,9 @@ import duckdb
 import pyarrow as pa
 
 from owl.errors import ThrottledError, UnavailableError
+from owl.store import crypto
 from owl.store import manifest as manifest_io
+from owl.store.crypto import DataKey, KeyRing, KeyUnavailableError
 from owl.store.events import SCHEMA, make_batch
 from owl.store.faults import Faults
 from owl.store.manifest import Manifest, Segment
@@ -91,8 +93,11 @@ class Store:
         *,
         faults: Faults | None = None,
         now_ms: Callable[[], int] | None = None,
+        keyring: KeyRing | None = None,
     ) -> None:
         self.root = root
+        # Data keys to encrypt under (None: plaintext, for store tests that need no keys).
+        self.keyring = keyring
         self.config = config or StoreConfig()
         self.faults = faults or Faults()
         self.now_ms = now_ms or (lambda: time.time_ns() // 1_000_000)
@@ -120,20 +125,82 @@ class Store:
         self._disk_ok = True
         # Segments never change once written (a new version gets a new file), so their Parquet
         # footers can be cached: a read of one time window then skips re-parsing them.
-        memory = self.config.duckdb_memory_bytes or _physical_memory() // 4
-        self._db = duckdb.connect(
-            config={
-                "temp_directory": str(root / "tmp"),
-                "threads": 2,
-                "memory_limit": f"{max(memory, 64 * 2**20) // 2**20}MiB",
-            }
-        )
-        self._db.execute("SET parquet_metadata_cache = true")
+        self._key_lock = threading.Lock()
+        self._registered: set[int] = set()  # data keys DuckDB holds
+        self._db = self._connect()
         self._flush_lock = threading.Lock()  # one flush or merge at a time
         self.before_retire: Callable[[], None] = lambda: None
         self._wal: WalWriter | None = None
         self._stop = threading.Event()
         self._maintenance: threading.Thread | None = None
+
+    def _connect(self) -> duckdb.DuckDBPyConnection:
+        memory = self.config.duckdb_memory_bytes or _physical_memory() // 4
+        con = crypto.connect(
+            {
+                "temp_directory": str(self.root / "tmp"),
+                "threads": 2,
+                "memory_limit": f"{max(memory, 64 * 2**20) // 2**20}MiB",
+            }
+        )
+        con.execute("SET parquet_metadata_cache = true")
+        return con
+
+    # -- keys ------------------------------------------------------------------------------
+
+    def _material(self, key_id: int) -> bytes:
+        if self.keyring is None:
+            raise KeyUnavailableError(key_id, "the store has no key ring")
+        return self.keyring.material(key_id)
+
+    def _register(self, key_ids: Iterable[int | None]) -> None:
+        """Give DuckDB the data keys of files about to be read or written."""
+        with self._key_lock:
+            for kid in key_ids:
+                if kid is not None and kid not in self._registered:
+                    crypto.register_key(self._db, kid, self._material(kid))
+                    self._registered.add(kid)
+
+    def sources(self, segments: Iterable[Segment]) -> list[str]:
+        """`read_parquet(...)` expressions over `segments`, one per data key (DuckDB reads one
+        key per call); KeyUnavailableError when a key is gone."""
+        by_key: dict[int | None, list[str]] = {}
+        for s in segments:
+            by_key.setdefault(s.key_id, []).append(str(self.segment_dir / s.file))
+        self._register(by_key)
+        return [crypto.read_parquet(files, kid) for kid, files in by_key.items()]
+
+    def shred(self, key_ids: Iterable[int]) -> int:
+        """Forget every event under `key_ids` (their KMS key was deleted): segments leave the
+        versions (files go once unpinned), memtable batches are dropped, and DuckDB is
+        rebuilt so that it no longer holds the keys. Returns the number of segments dropped."""
+        gone_keys = set(key_ids)
+        dropped = 0
+        with self._flush_lock, self._lock:
+            for g in self._groups.values():
+                old = [s for s in g.segments if s.key_id in gone_keys]
+                if old:
+                    g.segments = tuple(s for s in g.segments if s.key_id not in gone_keys)
+                    for s in old:
+                        self._obsolete[s.id] = s
+                    dropped += len(old)
+                if any(k in gone_keys for k in g.mem.keys):
+                    mem = g.mem
+                    g.mem = mem.kept(lambda i, m=mem: m.keys[i] not in gone_keys)  # type: ignore[misc]
+            self._manifest.segments = [
+                s for s in self._manifest.segments if s.key_id not in gone_keys
+            ]
+            self._save_manifest()
+            self._collect_garbage()
+            with self._key_lock:
+                if gone_keys & self._registered:
+                    # Old cursors keep the old instance until they finish; new reads get
+                    # a DuckDB that never saw the shredded keys.
+                    self._db = self._connect()
+                    self._registered = set()
+        if dropped:
+            log.info("Shredded data keys=%d segments=%d", len(gone_keys), dropped)
+        return dropped
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -146,7 +213,7 @@ class Store:
             self._groups.setdefault(seg.group_id, _Group()).segments += (seg,)
         self._remove_orphans()
         replayed = 0
-        for batch in replay(self.wal_dir):
+        for batch in replay(self.wal_dir, self._material if self.keyring else None):
             self._next_seq = max(self._next_seq, batch.seq_start + batch.count)
             if batch.group_id in m.dropped_groups:
                 continue
@@ -201,10 +268,13 @@ class Store:
         """Queue one batch (already validated, sorted by time); resolves once durable."""
         self._admit()
         assert self._wal is not None
+        key: DataKey | None = None
+        if self.keyring is not None:
+            key = self.keyring.for_write(group_id)  # KeyUnavailableError: refused, not stored
         with self._lock:
             seq = self._next_seq
             self._next_seq += len(ts)
-            batch = WalBatch(group_id, stream_id, seq, ingest_ms, ts, messages)
+            batch = WalBatch(group_id, stream_id, seq, ingest_ms, ts, messages, key=key)
             try:
                 return self._wal.submit(batch)
             except WalWriteError as e:
@@ -244,7 +314,7 @@ class Store:
     def _apply_one(self, b: WalBatch) -> None:
         rb = make_batch(b.stream_id, b.seq_start, b.ingest_ms, b.ts, b.messages)
         group = self._groups.setdefault(b.group_id, _Group())
-        group.mem.append(rb, b.stream_id, b.file_no, b.seq_start + b.count - 1)
+        group.mem.append(rb, b.stream_id, b.file_no, b.seq_start + b.count - 1, b.key_id)
 
     def _note_stats(self, b: WalBatch) -> None:
         if b.count == 0:
@@ -406,26 +476,44 @@ class Store:
                     return
                 snap = group.mem.snapshot()
                 max_seq = max(group.mem.max_seqs[: snap.n])
-                seg_id = self._manifest.next_segment
-                self._manifest.next_segment += 1
-            table = pa.Table.from_batches(snap.all(), schema=SCHEMA)
-            seg = write_segment(self.cursor(), self.segment_dir, seg_id, group_id, table)
+                # One segment per data key (a day, or a KMS key change, splits a memtable).
+                keys = list(dict.fromkeys(snap.keys[: snap.n]))
+                seg_ids = list(
+                    range(self._manifest.next_segment, self._manifest.next_segment + len(keys))
+                )
+                self._manifest.next_segment += len(keys)
+            self._register(keys)
+            segs = []
+            for kid, seg_id in zip(keys, seg_ids, strict=True):
+                batches = [b for b, k in zip(snap.all(), snap.keys, strict=False) if k == kid]
+                table = pa.Table.from_batches(batches, schema=SCHEMA)
+                segs.append(
+                    write_segment(
+                        self.cursor(), self.segment_dir, seg_id, group_id, table, key_id=kid
+                    )
+                )
             with self._lock:
                 group2 = self._groups.get(group_id)
                 if group2 is not group or group_id in self._manifest.dropped_groups:
-                    (self.segment_dir / seg.file).unlink(missing_ok=True)
+                    for seg in segs:
+                        (self.segment_dir / seg.file).unlink(missing_ok=True)
                     return
-                group.segments += (seg,)
+                group.segments += tuple(segs)
                 if group.mem.batches is snap.batches:
                     group.mem = group.mem.rest_after(snap.n)
                 else:  # a stream was dropped meanwhile; the merge round rewrites the segment
                     group.mem = _drop_flushed(group.mem, max_seq)
-                self._manifest.segments.append(seg)
+                self._manifest.segments.extend(segs)
                 self._manifest.flushed_seq[group_id] = max(
                     max_seq, self._manifest.flushed_seq.get(group_id, 0)
                 )
                 self._save_manifest()
-            log.debug("Flushed group=%d rows=%d bytes=%d", group_id, seg.rows, seg.bytes)
+            log.debug(
+                "Flushed group=%d segments=%d rows=%d",
+                group_id,
+                len(segs),
+                sum(s.rows for s in segs),
+            )
 
     def _merge_round(self) -> None:
         """Size-tiered: merge `merge_fanin` segments of one level, or rewrite to drop streams."""
@@ -442,11 +530,14 @@ class Store:
                     if (gid, sid) not in self._rewritten
                 )
                 if deleted:
-                    work.append((gid, g.segments, deleted))
+                    by_key: dict[int | None, list[Segment]] = {}
+                    for s in g.segments:
+                        by_key.setdefault(s.key_id, []).append(s)
+                    work.extend((gid, tuple(segs), deleted) for segs in by_key.values())
                     continue
-                by_level: dict[int, list[Segment]] = {}
+                by_level: dict[tuple[int, int | None], list[Segment]] = {}
                 for s in g.segments:
-                    by_level.setdefault(s.level, []).append(s)
+                    by_level.setdefault((s.level, s.key_id), []).append(s)
                 for segs in by_level.values():
                     if len(segs) >= self.config.merge_fanin:
                         work.append((gid, tuple(segs[: self.config.merge_fanin * 2]), []))
@@ -496,6 +587,7 @@ class Store:
                     return
                 seg_id = self._manifest.next_segment
                 self._manifest.next_segment += 1
+            self._register({s.key_id for s in inputs})
             out = merge_segments(
                 self.cursor(),
                 self.segment_dir,
@@ -586,9 +678,10 @@ class Store:
             return True
         with self._lock:
             for g in self._groups.values():
-                levels: dict[int, int] = {}
+                levels: dict[tuple[int, int | None], int] = {}
                 for seg in g.segments:
-                    levels[seg.level] = levels.get(seg.level, 0) + 1
+                    at = (seg.level, seg.key_id)
+                    levels[at] = levels.get(at, 0) + 1
                 if any(n >= self.config.merge_fanin for n in levels.values()):
                     return True
         return False
@@ -607,8 +700,4 @@ def _physical_memory() -> int:
 
 def _drop_flushed(mem: GroupMemtable, max_seq: int) -> GroupMemtable:
     """Keep the batches of `mem` that the flush did not cover (seq above `max_seq`)."""
-    kept = GroupMemtable()
-    for b, s, w, m in zip(mem.batches, mem.streams, mem.wal_files, mem.max_seqs, strict=True):
-        if m > max_seq:
-            kept.append(b, s, w, m)
-    return kept
+    return mem.kept(lambda i: mem.max_seqs[i] > max_seq)

@@ -30,6 +30,8 @@ class Segment:
     level: int = 0
     # UTF-8 bytes of the messages (Insights reports bytesScanned); None in older manifests.
     message_bytes: int | None = None
+    # The data key the file is encrypted under; None: plaintext (older stores, store tests).
+    key_id: int | None = None
 
 
 @dataclass

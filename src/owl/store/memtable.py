@@ -7,6 +7,7 @@ appends never change. A flush replaces the list by a new one holding what arrive
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -19,22 +20,31 @@ class GroupMemtable:
     wal_files: list[int] = field(default_factory=list)  # WAL file of each batch
     max_seqs: list[int] = field(default_factory=list)  # last seq of each batch
     bounds: list[tuple[int, int]] = field(default_factory=list)  # (first ts, last ts) of each
+    keys: list[int | None] = field(default_factory=list)  # data key of each batch's WAL record
     nbytes: int = 0
     since: float = field(default_factory=time.monotonic)  # when the oldest batch arrived
 
-    def append(self, batch: pa.RecordBatch, stream_id: int, wal_file: int, max_seq: int) -> None:
+    def append(
+        self,
+        batch: pa.RecordBatch,
+        stream_id: int,
+        wal_file: int,
+        max_seq: int,
+        key_id: int | None = None,
+    ) -> None:
         if not self.batches:
             self.since = time.monotonic()
         self.batches.append(batch)
         self.streams.append(stream_id)
         self.wal_files.append(wal_file)
         self.max_seqs.append(max_seq)
+        self.keys.append(key_id)
         ts = batch.column(1)  # a batch is in time order (PutLogEvents' rule)
         self.bounds.append((ts[0].as_py(), ts[-1].as_py()) if len(ts) else (0, -1))
         self.nbytes += batch.nbytes
 
     def snapshot(self) -> MemSnapshot:
-        return MemSnapshot(self.batches, self.streams, len(self.batches), self.bounds)
+        return MemSnapshot(self.batches, self.streams, len(self.batches), self.bounds, self.keys)
 
     def oldest_wal_file(self) -> int | None:
         return min(self.wal_files) if self.wal_files else None
@@ -43,17 +53,27 @@ class GroupMemtable:
         """A new memtable with the batches appended after the first `n` (after a flush)."""
         rest = GroupMemtable()
         for i in range(n, len(self.batches)):
-            rest.append(self.batches[i], self.streams[i], self.wal_files[i], self.max_seqs[i])
+            rest.append(
+                self.batches[i], self.streams[i], self.wal_files[i], self.max_seqs[i], self.keys[i]
+            )
         return rest
 
+    def kept(self, keep: Callable[[int], bool]) -> GroupMemtable:
+        """A new memtable with the batches whose index passes `keep`."""
+        out = GroupMemtable()
+        for i in range(len(self.batches)):
+            if keep(i):
+                out.append(
+                    self.batches[i],
+                    self.streams[i],
+                    self.wal_files[i],
+                    self.max_seqs[i],
+                    self.keys[i],
+                )
+        return out
+
     def without_stream(self, stream_id: int) -> GroupMemtable:
-        kept = GroupMemtable()
-        for b, s, w, m in zip(
-            self.batches, self.streams, self.wal_files, self.max_seqs, strict=True
-        ):
-            if s != stream_id:
-                kept.append(b, s, w, m)
-        return kept
+        return self.kept(lambda i: self.streams[i] != stream_id)
 
 
 @dataclass(frozen=True)
@@ -64,6 +84,7 @@ class MemSnapshot:
     streams: list[int]
     n: int
     bounds: list[tuple[int, int]] = field(default_factory=list)
+    keys: list[int | None] = field(default_factory=list)
 
     def for_stream(self, stream_id: int) -> list[pa.RecordBatch]:
         return [self.batches[i] for i in range(self.n) if self.streams[i] == stream_id]

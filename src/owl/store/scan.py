@@ -178,14 +178,9 @@ class WindowedScan:
             if mem:
                 con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
                 parts.append(f"SELECT * FROM mem WHERE {where}")
-            files = [
-                str(view.segment_dir / s.file)
-                for s in view.segments
-                if s.min_ts <= b and s.max_ts >= a
-            ]
-            if files:
-                listed = ", ".join(f"'{f}'" for f in files)
-                parts.append(f"SELECT * FROM read_parquet([{listed}]) WHERE {where}")
+            segments = [s for s in view.segments if s.min_ts <= b and s.max_ts >= a]
+            for source in self.store.sources(segments):
+                parts.append(f"SELECT * FROM {source} WHERE {where}")
             if not parts:
                 return self._empty()
             for name, table in spec.tables.items():

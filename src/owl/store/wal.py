@@ -1,9 +1,10 @@
 """The write-ahead log: fixed-size files of checksummed records, fsynced with group commit.
 
 Record = 20-byte header (magic, payload length, CRC-32 of the payload, key id, kind, flags)
-followed by the payload. The key id (0 = plaintext) leaves room for per-group encryption
-envelopes. A batch record carries one PutLogEvents batch with its sequence numbers, which were
-assigned before the record was queued, so replay reproduces them.
+followed by the payload. A batch of a group is sealed with the group's data key (AES-GCM, see
+owl.store.crypto) whose id the header names; 0 means plaintext (discard markers, and stores
+opened without a key ring). A batch record carries one PutLogEvents batch with its sequence
+numbers, which were assigned before the record was queued, so replay reproduces them.
 
 One writer thread drains the queue: every record queued while the previous fsync ran is written
 and made durable by one fdatasync (group commit). Only then are the batches handed to `apply`
@@ -28,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from owl.store.crypto import DataKey, KeyUnavailableError, open_sealed, seal
 from owl.store.faults import Faults
 
 log = logging.getLogger("owl.store.wal")
@@ -55,6 +57,11 @@ class WalBatch:
     ts: pa.Array  # int64
     messages: pa.Array  # string
     file_no: int = 0  # the WAL file that holds it, set once written
+    key: DataKey | None = None  # the data key its record is sealed with
+
+    @property
+    def key_id(self) -> int | None:
+        return self.key.id if self.key is not None else None
 
     @property
     def count(self) -> int:
@@ -95,7 +102,15 @@ def decode_batch(payload: memoryview) -> WalBatch:
     return WalBatch(group_id, stream_id, seq_start, ingest_ms, pa.array(ts), messages)
 
 
-def frame(kind: int, payload: bytes, key_id: int = 0) -> bytes:
+def _aad(kind: int, key_id: int) -> bytes:
+    return struct.pack("<IBI", MAGIC, kind, key_id)
+
+
+def frame(kind: int, payload: bytes, key: DataKey | None = None) -> bytes:
+    key_id = 0
+    if key is not None:
+        key_id = key.id
+        payload = seal(key.material, _aad(kind, key_id), payload)
     crc = zlib.crc32(payload)
     return HEADER.pack(MAGIC, len(payload), crc, key_id, kind, 0, 0) + payload
 
@@ -114,8 +129,8 @@ def list_files(directory: Path) -> list[int]:
     return sorted(out)
 
 
-def _records(path: Path) -> Iterator[tuple[int, int, memoryview]]:
-    """(offset, kind, payload) of each intact record; stops at the first torn or empty one.
+def _records(path: Path) -> Iterator[tuple[int, int, int, memoryview]]:
+    """(offset, kind, key id, payload) of each intact record; stops at the first torn or empty one.
 
     Reads record by record, so the zero-filled, preallocated tail of a file costs nothing.
     """
@@ -125,7 +140,7 @@ def _records(path: Path) -> Iterator[tuple[int, int, memoryview]]:
             head = f.read(HEADER.size)
             if len(head) < HEADER.size:
                 return
-            magic, length, crc, _key, kind, _flags, _ = HEADER.unpack(head)
+            magic, length, crc, key_id, kind, _flags, _ = HEADER.unpack(head)
             if magic != MAGIC:
                 return
             payload = f.read(length)
@@ -137,29 +152,57 @@ def _records(path: Path) -> Iterator[tuple[int, int, memoryview]]:
                     "WAL record with a bad checksum dropped file=%s offset=%d", path.name, pos
                 )
                 return
-            yield pos, kind, memoryview(payload)
+            yield pos, kind, key_id, memoryview(payload)
             pos += HEADER.size + length
 
 
-def replay(directory: Path) -> Iterator[WalBatch]:
-    """Every durable, not discarded batch of the WAL, in write order."""
+def replay(directory: Path, material: Callable[[int], bytes] | None = None) -> Iterator[WalBatch]:
+    """Every durable, not discarded batch of the WAL, in write order.
+
+    A sealed batch whose data key is gone (its KMS key was deleted) is skipped: its events
+    were shredded with the key.
+    """
     files = list_files(directory)
     discards: dict[int, int] = {}
     for no in files:
-        for _, kind, payload in _records(directory / file_name(no)):
+        for _, kind, _key, payload in _records(directory / file_name(no)):
             if kind == KIND_DISCARD:
                 for i in range(0, len(payload), _DISCARD.size):
                     f, off = _DISCARD.unpack_from(payload, i)
                     discards[f] = min(off, discards.get(f, off))
     for no in files:
         cut = discards.get(no)
-        for offset, kind, payload in _records(directory / file_name(no)):
+        for offset, kind, key_id, payload in _records(directory / file_name(no)):
             if cut is not None and offset >= cut:
                 break
-            if kind == KIND_BATCH:
-                batch = decode_batch(payload)
-                batch.file_no = no
-                yield batch
+            if kind != KIND_BATCH:
+                continue
+            key = None
+            if key_id:
+                try:
+                    if material is None:
+                        raise KeyUnavailableError(key_id, "no key ring")
+                    key = DataKey(key_id, material(key_id))
+                    payload = memoryview(open_sealed(key.material, _aad(kind, key_id), payload))
+                except KeyUnavailableError as e:
+                    log.warning(
+                        "WAL batch skipped: its data key is gone file=%s offset=%d reason=%s",
+                        file_name(no),
+                        offset,
+                        e.reason,
+                    )
+                    continue
+                except ValueError:
+                    log.error(
+                        "WAL batch does not open under its data key file=%s offset=%d",
+                        file_name(no),
+                        offset,
+                    )
+                    continue
+            batch = decode_batch(payload)
+            batch.file_no = no
+            batch.key = key
+            yield batch
 
 
 @dataclass
@@ -209,7 +252,7 @@ class WalWriter:
 
     def submit(self, batch: WalBatch) -> Future[None]:
         """Queue a batch; the future resolves once it is durable and applied."""
-        pending = _Pending(batch, frame(KIND_BATCH, encode_batch(batch)))
+        pending = _Pending(batch, frame(KIND_BATCH, encode_batch(batch), batch.key))
         with self._cond:
             if self._closed:
                 raise WalWriteError("The write-ahead log is closed.")

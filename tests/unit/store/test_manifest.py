@@ -44,6 +44,7 @@ def test_json_document() -> None:
         "max_seq": 17,
         "level": 2,
         "message_bytes": None,
+        "key_id": None,
     }
     assert doc["dropped_groups"] == [4, 9]
     assert doc["deleted_streams"] == {"1": [5, 6], "2": [8]}

@@ -25,7 +25,7 @@ from owl.insights.records import discovered
 from owl.protocol.errors import AwsError
 from owl.services.base import Call, Params, Result
 from owl.services.logs import LOGS
-from owl.store.engine import GroupView
+from owl.store.engine import GroupView, Store
 from owl.store.events import SCHEMA
 
 MAX_GROUPS = 50
@@ -132,7 +132,12 @@ def _floors(groups: list[LogGroup], lo: int, now_ms: int) -> list[int]:
 
 
 def _source(
-    groups: list[LogGroup], views: list[GroupView], los: list[int], hi: int, uses_stream: bool
+    store: Store,
+    groups: list[LogGroup],
+    views: list[GroupView],
+    los: list[int],
+    hi: int,
+    uses_stream: bool,
 ) -> tuple[str, dict[str, pa.Table]]:
     """SQL of the `source` relation and the Arrow tables (memtables, stream names) it reads."""
     parts: list[str] = []
@@ -144,14 +149,9 @@ def _source(
             log=sql_string(f"{g.scope.account_id}:{g.name}"),
             lam="TRUE" if g.name.startswith("/aws/lambda/") else "FALSE",
         )
-        files = [
-            str(view.segment_dir / s.file)
-            for s in view.segments
-            if s.rows and s.min_ts <= hi and s.max_ts >= lo
-        ]
-        if files:
-            listed = ", ".join(sql_string(f) for f in files)
-            parts.append(f"SELECT {cols} FROM read_parquet([{listed}]) {where}")
+        segments = [s for s in view.segments if s.rows and s.min_ts <= hi and s.max_ts >= lo]
+        for source in store.sources(segments):
+            parts.append(f"SELECT {cols} FROM {source} {where}")
         mem = view.mem.select(None, lo, hi)
         if mem:
             tables[f"mem{i}"] = pa.Table.from_batches(mem, schema=SCHEMA)
@@ -187,7 +187,7 @@ def _stream_names(call: Call, groups: list[LogGroup]) -> pa.Table:
     )
 
 
-def _scanned(views: list[GroupView], los: list[int], hi: int) -> Any:
+def _scanned(store: Store, views: list[GroupView], los: list[int], hi: int) -> Any:
     """recordsScanned and bytesScanned of the events in range, mostly from metadata: the
     manifest's counts for segments inside the range, Arrow compute over memtable batches,
     and a query only over segments that straddle an edge (or predate message counts)."""
@@ -203,7 +203,7 @@ def _scanned(views: list[GroupView], los: list[int], hi: int) -> Any:
                     rows += s.rows
                     nbytes += s.message_bytes
                 else:
-                    partial.append((str(view.segment_dir / s.file), lo))
+                    partial.append((store.sources([s])[0], lo))
             for batch in view.mem.select(None, lo, hi):
                 ts = batch.column(1)
                 kept = batch.filter(pc.and_(pc.greater_equal(ts, lo), pc.less_equal(ts, hi)))
@@ -213,8 +213,8 @@ def _scanned(views: list[GroupView], los: list[int], hi: int) -> Any:
             found = con.sql(
                 " UNION ALL ".join(
                     f"SELECT count(*), coalesce(sum(strlen(message)), 0) FROM "
-                    f"read_parquet({sql_string(f)}) WHERE ts >= {lo} AND ts <= {hi}"
-                    for f, lo in partial
+                    f"{source} WHERE ts >= {lo} AND ts <= {hi}"
+                    for source, lo in partial
                 )
             ).fetchall()
             rows += sum(int(r[0]) for r in found)
@@ -257,7 +257,7 @@ def start_query(call: Call, p: Params) -> Result:
     lo, hi = start * 1000, end * 1000 + 999
     views = [store.pin(g.id) for g in groups]
     los = _floors(groups, lo, now_ms)
-    source_sql, tables = _source(groups, views, los, hi, plan.uses_stream)
+    source_sql, tables = _source(store, groups, views, los, hi, plan.uses_stream)
     if plan.uses_stream:
         tables["stream_names"] = _stream_names(call, groups)
     account = call.scope.account_id
@@ -278,7 +278,7 @@ def start_query(call: Call, p: Params) -> Result:
         connect=store.cursor,
         make_ptr=make_ptr,
         release=release,
-        scanned=_scanned(views, los, hi),
+        scanned=_scanned(store, views, los, hi),
     )
     queued = executor.busy()
     record = executor.submit(owner, text, [g.name for g in groups], job, now_ms)
@@ -392,15 +392,12 @@ def get_log_record(call: Call, p: Params) -> Result:
             if mem:
                 con.register("mem", pa.Table.from_batches(mem, schema=SCHEMA))
                 parts.append("SELECT * FROM mem")
-            files = [
-                str(view.segment_dir / s.file)
+            segments = [
+                s
                 for s in view.segments
                 if s.min_ts <= ts <= s.max_ts and s.min_seq <= seq <= s.max_seq
             ]
-            if files:
-                parts.append(
-                    "SELECT * FROM read_parquet([" + ", ".join(sql_string(f) for f in files) + "])"
-                )
+            parts.extend(f"SELECT * FROM {source}" for source in store.sources(segments))
             rows = []
             if parts:
                 rows = con.execute(
@@ -444,7 +441,8 @@ def get_log_group_fields(call: Call, p: Params) -> Result:
         lo, hi = int(at) * 1000 - 8 * 60_000, int(at) * 1000 + 8 * 60_000
     store = call.backends.store
     with store.view(group.id) as view:
-        source, tables = _source([group], [view], _floors([group], lo, now_ms), hi, False)
+        floors = _floors([group], lo, now_ms)
+        source, tables = _source(store, [group], [view], floors, hi, False)
         con = store.cursor()
         try:
             for name, table in tables.items():
