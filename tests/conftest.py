@@ -96,8 +96,15 @@ def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 3
     raise TimeoutError("owl serve did not become healthy")
 
 
-def start_server(data_dir: Path, *args: str, port: int | None = None) -> OwlServer:
-    """Start `owl serve` on a free port of 127.0.0.1 and wait until /health answers."""
+def start_server(
+    data_dir: Path,
+    *args: str,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> OwlServer:
+    """Start `owl serve` on a free port of 127.0.0.1 and wait until /health answers
+    (`env` adds OWL_* settings to the environment; `cwd` is the server's working directory)."""
     port = port or free_port()
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     with open(data_dir.parent / f"owl-{port}.log", "ab") as log:
@@ -117,6 +124,8 @@ def start_server(data_dir: Path, *args: str, port: int | None = None) -> OwlServ
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
         )
     wait_healthy(port, process)
     server = OwlServer(data_dir=data_dir, port=port, process=process, extra_args=list(args))

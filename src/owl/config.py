@@ -52,6 +52,13 @@ class Settings:
         default=300.0,
         metadata={"help": "Flush a group's memtable once its oldest event is this old."},
     )
+    duckdb_memory_mb: int = field(
+        default=0,
+        metadata={
+            "help": "DuckDB's memory for reads and queries, past which it spills (0: a "
+            "quarter of the machine's memory)."
+        },
+    )
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:

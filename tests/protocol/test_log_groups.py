@@ -15,7 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from tests.conftest import REGION, OwlServer
-from tests.protocol.support import account_of, error_of, lenient
+from tests.protocol.support import account_of, error_of, lenient, logs_key
 
 GROUP_MISSING = "The specified log group does not exist."
 GROUP_EXISTS = "The specified log group already exists"
@@ -27,7 +27,6 @@ RETENTION_DAYS = [
     1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ]  # fmt: skip
 NAME_PATTERN = r"[\.\-_/#A-Za-z0-9]+"
-KMS_KEY = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 FULL_KEYS = {
     "logGroupName",
     "creationTime",
@@ -89,17 +88,18 @@ def test_create_defaults_shown_in_describe(
     }
 
 
-def test_create_with_every_option(logs: Any, unique_name: str) -> None:
+def test_create_with_every_option(logs: Any, owl_server: OwlServer, unique_name: str) -> None:
+    kms_key = logs_key(owl_server)
     logs.create_log_group(
         logGroupName=unique_name,
-        kmsKeyId=KMS_KEY,
+        kmsKeyId=kms_key,
         logGroupClass="INFREQUENT_ACCESS",
         deletionProtectionEnabled=True,
         tags={"team": "core", "env": ""},
     )
     group = describe_one(logs, unique_name)
     assert set(group) == FULL_KEYS | {"kmsKeyId"}
-    assert group["kmsKeyId"] == KMS_KEY
+    assert group["kmsKeyId"] == kms_key
     assert group["logGroupClass"] == "INFREQUENT_ACCESS"
     assert group["deletionProtectionEnabled"] is True
     assert logs.list_tags_log_group(logGroupName=unique_name)["tags"] == {
@@ -323,11 +323,13 @@ def test_retention_on_missing_group(logs: Any, unique_name: str) -> None:
 # -- Incarnations -------------------------------------------------------------------------
 
 
-def test_recreated_group_is_new_and_empty(logs: Any, unique_name: str) -> None:
+def test_recreated_group_is_new_and_empty(
+    logs: Any, owl_server: OwlServer, unique_name: str
+) -> None:
     logs.create_log_group(
         logGroupName=unique_name,
         tags={"a": "1"},
-        kmsKeyId=KMS_KEY,
+        kmsKeyId=logs_key(owl_server),
         logGroupClass="INFREQUENT_ACCESS",
     )
     logs.put_retention_policy(logGroupName=unique_name, retentionInDays=14)

@@ -6,9 +6,7 @@ the retention job run now (`POST /_owl/retention`) instead of waiting a minute.
 
 from __future__ import annotations
 
-import json
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,17 +14,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import OwlServer, start_server
+from tests.conftest import OwlServer
+from tests.protocol.support import hooked_server, owl_hook
 
 DAY = 86_400_000
 GROUP, STREAM = "/retention/app", "web"
-
-
-def hook(server: OwlServer, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    data = json.dumps(body or {}).encode()
-    request = urllib.request.Request(f"{server.endpoint}/_owl/{path}", data=data, method="POST")
-    with urllib.request.urlopen(request, timeout=60) as r:
-        return dict(json.loads(r.read()))
 
 
 def segment_files(server: OwlServer) -> int:
@@ -35,11 +27,7 @@ def segment_files(server: OwlServer) -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[OwlServer]:
-    s = start_server(tmp_path / "data", "--test-hooks")
-    try:
-        yield s
-    finally:
-        s.stop()
+    yield from hooked_server(tmp_path)
 
 
 def messages(logs: Any, **kw: Any) -> list[str]:
@@ -83,14 +71,14 @@ def test_retention_hides_at_once_and_deletes_from_disk(server: OwlServer) -> Non
             logStreamName=STREAM,
             logEvents=[{"timestamp": days[tag] + i, "message": f"{tag}-{i}"} for i in range(3)],
         )
-        hook(server, "flush")
+        owl_hook(server, "flush")
     for tag in ("d2", "h1"):  # together in a third
         logs.put_log_events(
             logGroupName=GROUP,
             logStreamName=STREAM,
             logEvents=[{"timestamp": days[tag] + i, "message": f"{tag}-{i}"} for i in range(3)],
         )
-    hook(server, "flush")
+    owl_hook(server, "flush")
     assert segment_files(server) == 3
     assert len(messages(logs)) == 12
     old_ptr = next(
@@ -112,7 +100,7 @@ def test_retention_hides_at_once_and_deletes_from_disk(server: OwlServer) -> Non
 
     # A paging read that started before the deletion goes on across it.
     first = logs.filter_log_events(logGroupName=GROUP, limit=2)
-    result = hook(server, "retention")
+    result = owl_hook(server, "retention")
     assert result["dropped"] == 2 and result["segments"] == 1
     assert segment_files(server) == 1
     token = first.get("nextToken")
@@ -125,9 +113,9 @@ def test_retention_hides_at_once_and_deletes_from_disk(server: OwlServer) -> Non
     assert seen == kept
 
     # Two days later the d2 events are past retention too: the edge segment is rewritten.
-    hook(server, "clock", {"advance_ms": 2 * DAY})
+    owl_hook(server, "clock", {"advance_ms": 2 * DAY})
     assert messages(logs) == kept[3:]
-    result = hook(server, "retention")
+    result = owl_hook(server, "retention")
     assert result["rewritten"] == 1 and result["segments"] == 1
     assert messages(logs) == kept[3:]
     assert insights(logs, "stats count(*) as n", now + 2 * DAY) == [{"n": "3"}]

@@ -75,21 +75,23 @@ class DataKeys:
         self._states: dict[str, KeyState] = {}  # KMS key id → state, until it changes
         self._group_kms: dict[int, set[str]] = {}  # group → KMS keys that wrap its data keys
         self.on_shred: Callable[[list[int]], object] = lambda ids: None
+        self.on_revoke: Callable[[list[int]], object] = lambda ids: None
         keys.on_change(self._key_changed)
         groups.on_change(self._current.clear)
 
     # -- associations -----------------------------------------------------------------------
 
-    def check_association(self, scope: Scope, group_name: str, kms_key_arn: str) -> None:
-        """Refuse a KMS key that CloudWatch Logs may not use for the group, as AWS does: a
-        malformed, missing or disabled key is InvalidParameterException; one in another
-        account or whose policy leaves out the service, AccessDeniedException."""
+    def check_association(self, scope: Scope, resource_arn: str, kms_key_arn: str) -> None:
+        """Refuse a KMS key that CloudWatch Logs may not use for the resource (a log group's
+        ARN without ``:*``, or the account's query results), as AWS does: a malformed,
+        missing or disabled key is InvalidParameterException; one in another account or
+        whose policy leaves out the service, AccessDeniedException."""
         m = _KEY_ARN.fullmatch(kms_key_arn)
         if m is None:
             raise InvalidInputError(
                 f"Specified KMS key ARN is invalid: {kms_key_arn}", reason="invalid_kms_key"
             )
-        group_arn = scope.arn("logs", f"log-group:{group_name}")
+        group_arn = resource_arn
         denied = AccessDeniedError(
             "The specified KMS key does not exist or is not allowed to be used with Arn "
             f"'{group_arn}'",
@@ -159,7 +161,7 @@ class DataKeys:
     def _key_changed(self, key: Key) -> None:
         self._states.pop(key.id, None)
         self._current.clear()
-        if key.state != KeyState.DELETED:
+        if key.state == KeyState.ENABLED:
             return
         with self._engine.connect() as conn:
             ids = [
@@ -168,14 +170,19 @@ class DataKeys:
                     sa.select(data_keys.c.id).where(data_keys.c.kms_key_id == key.id)
                 ).all()
             ]
-            conn.execute(data_keys.delete().where(data_keys.c.kms_key_id == key.id))
-            conn.commit()
+            if key.state == KeyState.DELETED:
+                conn.execute(data_keys.delete().where(data_keys.c.kms_key_id == key.id))
+                conn.commit()
         for i in ids:
             self._materials.pop(i, None)
-        self._group_kms.clear()
-        if ids:
+        if not ids:
+            return
+        if key.state == KeyState.DELETED:
+            self._group_kms.clear()
             log.info("KMS key deleted: shredding data keys=%d", len(ids))
             self.on_shred(ids)
+        else:
+            self.on_revoke(ids)  # disabled or pending deletion: DuckDB lets the keys go
 
     # -- the store's key ring ---------------------------------------------------------------
 

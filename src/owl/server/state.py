@@ -155,12 +155,17 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
         data_keys = DataKeys(engine, keys, keys.master_key, clock, groups)
         store = Store(
             settings.data_dir / "store",
-            StoreConfig(fsync=settings.fsync, flush_age_s=settings.flush_age_s),
+            StoreConfig(
+                fsync=settings.fsync,
+                flush_age_s=settings.flush_age_s,
+                duckdb_memory_bytes=settings.duckdb_memory_mb * 2**20 or None,
+            ),
             faults=faults,
             now_ms=clock.now_ms,
             keyring=StoreKeyRing(data_keys),
         )
         data_keys.on_shred = store.shred
+        data_keys.on_revoke = store.forget
         store.seed_stats({k: StreamStats(*v) for k, v in streams.load_stats().items()})
         store.open()
         groups.on_delete(lambda g: store.drop_group(g.id))

@@ -192,15 +192,19 @@ class Store:
             ]
             self._save_manifest()
             self._collect_garbage()
-            with self._key_lock:
-                if gone_keys & self._registered:
-                    # Old cursors keep the old instance until they finish; new reads get
-                    # a DuckDB that never saw the shredded keys.
-                    self._db = self._connect()
-                    self._registered = set()
+            self.forget(gone_keys)
         if dropped:
             log.info("Shredded data keys=%d segments=%d", len(gone_keys), dropped)
         return dropped
+
+    def forget(self, key_ids: Iterable[int]) -> None:
+        """Rebuild DuckDB if it holds any of `key_ids` (their KMS key was disabled or
+        deleted): old cursors keep the old instance until they finish, new reads get one that
+        never saw the keys, and register them again only once they are usable."""
+        with self._key_lock:
+            if set(key_ids) & self._registered:
+                self._db = self._connect()
+                self._registered = set()
 
     # -- lifecycle -------------------------------------------------------------------------
 

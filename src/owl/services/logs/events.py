@@ -58,6 +58,7 @@ PAGE_BUDGET_S = 2.0
 @LOGS.operation("GetLogEvents")
 def get_log_events(call: Call, p: Params) -> Result:
     group = group_of(call, p)
+    call.backends.data_keys.check_readable(group)
     stream = call.backends.streams.get(group, p["logStreamName"])
     key = call.backends.token_key
     limit = p.get("limit")

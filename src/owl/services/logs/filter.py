@@ -73,6 +73,7 @@ _JOIN = "JOIN names n ON n.sid = e.stream_id"
 @LOGS.operation("FilterLogEvents")
 def filter_log_events(call: Call, p: Params) -> Result:
     group = group_of(call, p)
+    call.backends.data_keys.check_readable(group)
     streams = _stream_filter(call, group, p)
     start, end = p.get("startTime"), p.get("endTime")
     forward = bool(p.get("startFromHead", True))

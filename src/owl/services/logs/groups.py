@@ -1,7 +1,8 @@
-"""Log group operations: create, delete, describe, list, retention, deletion protection."""
+"""Log group operations: create, delete, describe, list, retention, protection, KMS keys."""
 
 from __future__ import annotations
 
+from owl.domain.models import LogGroup
 from owl.errors import InvalidInputError
 from owl.protocol.errors import AwsError
 from owl.services.base import Call, Params, Result
@@ -25,11 +26,15 @@ LOGS.pre_validate["CreateLogStream"] = _check_name_lengths
 
 @LOGS.operation("CreateLogGroup")
 def create_log_group(call: Call, p: Params) -> Result:
+    kms_key_id = p.get("kmsKeyId")
+    if kms_key_id is not None:
+        arn = call.scope.arn("logs", f"log-group:{p['logGroupName']}")
+        call.backends.data_keys.check_association(call.scope, arn, kms_key_id)
     call.backends.groups.create(
         call.scope,
         p["logGroupName"],
         tags=p.get("tags"),
-        kms_key_id=p.get("kmsKeyId"),
+        kms_key_id=kms_key_id,
         log_group_class=p.get("logGroupClass"),
         deletion_protection=bool(p.get("deletionProtectionEnabled", False)),
     )
@@ -108,4 +113,41 @@ def put_log_group_deletion_protection(call: Call, p: Params) -> Result:
     call.backends.groups.put_deletion_protection(
         call.scope, p["logGroupIdentifier"], p["deletionProtectionEnabled"]
     )
+    return None
+
+
+def _kms_target(call: Call, p: Params) -> LogGroup | None:
+    """The group an (dis)association names, or None for the account's query results."""
+    name, resource = p.get("logGroupName"), p.get("resourceIdentifier")
+    if (name is None) == (resource is None):
+        raise InvalidInputError("Exactly one of logGroupName and resourceIdentifier is required.")
+    if name is not None:
+        return call.backends.groups.get(call.scope, name)
+    assert resource is not None
+    if resource == call.scope.arn("logs", "query-result:*"):
+        return None
+    if ":log-group:" not in resource:
+        raise InvalidInputError(f"Invalid resourceIdentifier: {resource}")
+    return call.backends.groups.resolve(call.scope, resource)
+
+
+@LOGS.operation("AssociateKmsKey")
+def associate_kms_key(call: Call, p: Params) -> Result:
+    group = _kms_target(call, p)
+    kms_key_id = p["kmsKeyId"]
+    arn = group.arn if group is not None else call.scope.arn("logs", "query-result:*")
+    call.backends.data_keys.check_association(call.scope, arn, kms_key_id)
+    if group is not None:
+        # Events already stored stay under their data keys; new ones go under this key.
+        call.backends.groups.set_kms_key(group.scope, group.name, kms_key_id)
+    # Query results live in server memory (spills are encrypted), so owl has nothing more to
+    # put under a query-result key than the check AWS makes.
+    return None
+
+
+@LOGS.operation("DisassociateKmsKey")
+def disassociate_kms_key(call: Call, p: Params) -> Result:
+    group = _kms_target(call, p)
+    if group is not None:
+        call.backends.groups.set_kms_key(group.scope, group.name, None)
     return None

@@ -182,6 +182,7 @@ def _prepare(call: Call, body: bytes) -> tuple[Batch, LogGroup, LogStream]:
     batch = _fast_parse(body) or _slow_parse(body)
     _check_columns(batch)
     group, stream = call.backends.directory.stream(call.scope, batch.group_name, batch.stream_name)
+    call.backends.data_keys.check_writable(group)
     return batch, group, stream
 
 

@@ -243,6 +243,8 @@ def start_query(call: Call, p: Params) -> Result:
     groups = _groups(call, p, has_source)  # with SOURCE: [] or the error of a group parameter
     if has_source:
         groups = _source_groups(call, query)
+    for g in groups:
+        call.backends.data_keys.check_readable(g)
     owner = (call.scope.account_id, call.scope.region)
     executor = call.backends.queries
     if executor.active(owner) >= executor.max_active:
@@ -383,6 +385,7 @@ def get_log_record(call: Call, p: Params) -> Result:
         group = None
     if group is None or group.id != gid:
         raise NotFoundError("The log record no longer exists.", reason="log_record_not_found")
+    call.backends.data_keys.check_readable(group)
     store = call.backends.store
     with store.view(group.id) as view:
         con = store.cursor()
@@ -433,6 +436,7 @@ def get_log_group_fields(call: Call, p: Params) -> Result:
     from owl.services.logs.streams import group_of
 
     group = group_of(call, p)
+    call.backends.data_keys.check_readable(group)
     at = p.get("time")
     now_ms = call.backends.clock.now_ms()
     if at is None:
