@@ -40,10 +40,11 @@ from owl.server.state import ServerState
 from owl.services.base import Call, Service
 from owl.services.kms import KMS
 from owl.services.logs import LOGS
+from owl.services.monitoring import MONITORING
 
 log = logging.getLogger("owl.server")
 
-SERVICES: tuple[Service, ...] = (LOGS, KMS)
+SERVICES: tuple[Service, ...] = (LOGS, KMS, MONITORING)
 
 
 class Metrics:

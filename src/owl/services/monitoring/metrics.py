@@ -1,0 +1,3 @@
+"""PutMetricData, GetMetricData, GetMetricStatistics, ListMetrics."""
+
+from __future__ import annotations
