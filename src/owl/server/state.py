@@ -24,6 +24,7 @@ from owl.domain.models import AccessKey
 from owl.domain.pagination import TokenSigner, load_or_create_secret
 from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
+from owl.metrics.store import MetricStore
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
 from owl.store.crypto import DataKey, KeyUnavailableError
@@ -75,6 +76,7 @@ class ServerState:
         self.backends.keys.purge_expired()  # deleted KMS keys shred their groups' data
         now = self.backends.clock.now_ms()
         dropped = rewritten = 0
+        self.backends.metrics.purge(now)
         for group in self.backends.groups.with_retention():
             d, r = self.backends.store.expire(group.id, group.retention_floor(now))
             dropped += d
@@ -121,6 +123,7 @@ class ServerState:
             self.backends.cursors.close()
             self.backends.store.close()
             self.sync_stream_stats()
+            self.backends.metrics.close()
         finally:
             self.engine.dispose()
             self.lock.release()
@@ -183,6 +186,7 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             query_definitions=QueryDefinitions(engine, signer, clock),
             keys=keys,
             data_keys=data_keys,
+            metrics=MetricStore(settings.data_dir / "metrics" / "metrics.db"),
         )
         new_key = None
         if settings.dev:

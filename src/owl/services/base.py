@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,20 +18,13 @@ from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
 from owl.errors import OwlError
 from owl.insights.executor import Executor
-from owl.metrics.datum import Datum, MetricSink
+from owl.metrics.store import MetricStore
 from owl.protocol.errors import AwsError
 from owl.store.cursor import CursorCache
 from owl.store.engine import Store
 
 Params = dict[str, Any]
 Result = dict[str, Any] | None
-
-
-class DiscardSink:
-    """A metric sink that keeps nothing (until a metric store is attached)."""
-
-    def put(self, account_id: str, region: str, datums: Sequence[Datum]) -> None:
-        return None
 
 
 @dataclass
@@ -50,9 +43,9 @@ class Backends:
     query_definitions: QueryDefinitions  # saved Logs Insights queries
     keys: Keys  # the KMS key service
     data_keys: DataKeys  # log groups' data keys (encryption at rest)
+    # CloudWatch metrics: PutMetricData, metric filters and embedded metric format write here.
+    metrics: MetricStore
     queries: Executor = field(default_factory=Executor)  # Logs Insights queries
-    # Where metric filters, embedded metric format and PutMetricData send datums.
-    metrics: MetricSink = field(default_factory=lambda: DiscardSink())
     # Persists the store's fresh per-stream statistics in the catalog (set by the server).
     sync_stream_stats: Callable[[], None] = field(default=lambda: None)
 

@@ -1,0 +1,316 @@
+"""The metric store: CloudWatch metrics as per-minute (and per-second) aggregates on SQLite.
+
+A metric (namespace, name, dimensions) of an account and region is a row of `series`; its data
+is a row of `points` per resolution, bucket and unit holding what every statistic needs:
+sample count, sum, minimum, maximum, and the distribution (distinct values with their counts)
+for percentiles. Producers hand over datums that are already aggregates, so an ingested batch
+of log events costs one upsert per metric and minute, not one per event.
+
+Resolution 60 holds every datum; high-resolution datums (StorageResolution 1) are kept at 1 s
+as well, for three hours, as CloudWatch keeps them. Minute data is kept 15 months.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from owl.metrics.datum import Datum, Dimensions
+
+HIGH_RES_KEEP_S = 3 * 3600
+MINUTE_KEEP_S = 455 * 86400
+# Distinct values kept per point; past it, values are rounded to 3 significant digits (about
+# 0.5 % error on percentiles) so that a point stays small.
+MAX_DISTINCT = 1000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+  id INTEGER PRIMARY KEY,
+  account TEXT NOT NULL,
+  region TEXT NOT NULL,
+  namespace TEXT NOT NULL,
+  name TEXT NOT NULL,
+  dims TEXT NOT NULL,
+  last_ms INTEGER NOT NULL,
+  UNIQUE (account, region, namespace, name, dims)
+);
+CREATE TABLE IF NOT EXISTS points (
+  series_id INTEGER NOT NULL,
+  res INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  unit TEXT NOT NULL,
+  n REAL NOT NULL,
+  sum REAL NOT NULL,
+  min REAL NOT NULL,
+  max REAL NOT NULL,
+  dist BLOB,
+  PRIMARY KEY (series_id, res, ts, unit)
+) WITHOUT ROWID;
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    id: int
+    namespace: str
+    name: str
+    dimensions: Dimensions
+    last_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    ts: int  # bucket start, epoch seconds
+    unit: str
+    n: float
+    sum: float
+    min: float
+    max: float
+    dist: tuple[tuple[float, ...], tuple[float, ...]] | None  # values, counts
+
+
+def dims_key(dimensions: Dimensions) -> str:
+    return orjson.dumps([list(d) for d in sorted(dimensions)]).decode()
+
+
+def _dims(text: str) -> Dimensions:
+    return tuple((str(k), str(v)) for k, v in orjson.loads(text))
+
+
+def _round3(v: float) -> float:
+    if v == 0 or not math.isfinite(v):
+        return v
+    return round(v, 2 - int(math.floor(math.log10(abs(v)))))
+
+
+def merge_dist(
+    a: tuple[Sequence[float], Sequence[float]] | None,
+    b: tuple[Sequence[float], Sequence[float]] | None,
+) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    """Two distributions as one (None: a statistic set, whose values are unknown, wins)."""
+    if a is None or b is None:
+        return None
+    acc: dict[float, float] = {}
+    for values, counts in (a, b):
+        for v, c in zip(values, counts, strict=True):
+            acc[v] = acc.get(v, 0.0) + c
+    if len(acc) > MAX_DISTINCT:
+        rounded: dict[float, float] = {}
+        for v, c in acc.items():
+            r = _round3(v)
+            rounded[r] = rounded.get(r, 0.0) + c
+        acc = rounded
+    keys = sorted(acc)
+    return tuple(keys), tuple(acc[k] for k in keys)
+
+
+def _encode_dist(dist: tuple[Sequence[float], Sequence[float]] | None) -> bytes | None:
+    return None if dist is None else orjson.dumps([list(dist[0]), list(dist[1])])
+
+
+def _decode_dist(blob: bytes | None) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    if blob is None:
+        return None
+    values, counts = orjson.loads(blob)
+    return tuple(values), tuple(counts)
+
+
+def _datum_dist(d: Datum) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
+    if not d.values:
+        return None
+    counts = d.counts or tuple(1.0 for _ in d.values)
+    return merge_dist((d.values, counts), ((), ()))
+
+
+class MetricStore:
+    """Thread-safe; one SQLite connection in WAL mode (writes are small upserts)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._con = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._con.execute("PRAGMA journal_mode=WAL")
+        self._con.execute("PRAGMA synchronous=NORMAL")
+        self._con.executescript(_SCHEMA)
+        self._lock = threading.Lock()
+        self._ids: dict[tuple[str, str, str, str, str], int] = {}
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def put(self, account_id: str, region: str, datums: Sequence[Datum]) -> None:
+        """Fold datums into their points (the MetricSink of producers)."""
+        if not datums:
+            return
+        folded: dict[tuple[int, int, int, str], list[Datum]] = {}
+        with self._lock:
+            cur = self._con.cursor()
+            cur.execute("BEGIN")
+            try:
+                for d in datums:
+                    sid = self._series_id(cur, account_id, region, d)
+                    ts_s = d.timestamp_ms // 1000
+                    folded.setdefault((sid, 60, ts_s - ts_s % 60, d.unit), []).append(d)
+                    if d.storage_resolution == 1:
+                        folded.setdefault((sid, 1, ts_s, d.unit), []).append(d)
+                for (sid, res, ts, unit), group in folded.items():
+                    self._upsert(cur, sid, res, ts, unit, group)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    def _series_id(self, cur: sqlite3.Cursor, account: str, region: str, d: Datum) -> int:
+        key = (account, region, d.namespace, d.name, dims_key(d.dimensions))
+        sid = self._ids.get(key)
+        if sid is None:
+            row = cur.execute(
+                "SELECT id FROM series WHERE account=? AND region=? AND namespace=? AND name=?"
+                " AND dims=?",
+                key,
+            ).fetchone()
+            if row is None:
+                cur.execute(
+                    "INSERT INTO series (account, region, namespace, name, dims, last_ms)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (*key, d.timestamp_ms),
+                )
+                sid = int(cur.lastrowid or 0)
+            else:
+                sid = int(row[0])
+            self._ids[key] = sid
+        cur.execute(
+            "UPDATE series SET last_ms = max(last_ms, ?) WHERE id = ?", (d.timestamp_ms, sid)
+        )
+        return sid
+
+    def _upsert(
+        self, cur: sqlite3.Cursor, sid: int, res: int, ts: int, unit: str, group: list[Datum]
+    ) -> None:
+        row = cur.execute(
+            "SELECT n, sum, min, max, dist FROM points"
+            " WHERE series_id=? AND res=? AND ts=? AND unit=?",
+            (sid, res, ts, unit),
+        ).fetchone()
+        if row is not None:
+            n, total, lo, hi = float(row[0]), float(row[1]), float(row[2]), float(row[3])
+            dist = _decode_dist(row[4])
+        else:
+            n, total, lo, hi, dist = 0.0, 0.0, math.inf, -math.inf, ((), ())
+        for d in group:
+            n += d.sample_count
+            total += d.sum
+            lo = min(lo, d.minimum)
+            hi = max(hi, d.maximum)
+            dist = merge_dist(dist, _datum_dist(d))
+        cur.execute(
+            "INSERT OR REPLACE INTO points (series_id, res, ts, unit, n, sum, min, max, dist)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (sid, res, ts, unit, n, total, lo, hi, _encode_dist(dist)),
+        )
+
+    def purge(self, now_ms: int) -> int:
+        """Drop data older than CloudWatch keeps it; returns the number of points dropped."""
+        now_s = now_ms // 1000
+        with self._lock:
+            a = self._con.execute(
+                "DELETE FROM points WHERE res = 1 AND ts < ?", (now_s - HIGH_RES_KEEP_S,)
+            ).rowcount
+            b = self._con.execute(
+                "DELETE FROM points WHERE ts < ?", (now_s - MINUTE_KEEP_S,)
+            ).rowcount
+        return a + b
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def find(
+        self, account_id: str, region: str, namespace: str, name: str, dimensions: Dimensions
+    ) -> Series | None:
+        """The metric with exactly these dimensions."""
+        with self._lock:
+            row = self._con.execute(
+                "SELECT id, last_ms FROM series WHERE account=? AND region=? AND namespace=?"
+                " AND name=? AND dims=?",
+                (account_id, region, namespace, name, dims_key(dimensions)),
+            ).fetchone()
+        if row is None:
+            return None
+        return Series(int(row[0]), namespace, name, tuple(sorted(dimensions)), int(row[1]))
+
+    def metrics(
+        self,
+        account_id: str,
+        region: str,
+        *,
+        namespace: str | None = None,
+        name: str | None = None,
+        active_since_ms: int | None = None,
+    ) -> list[Series]:
+        """Metrics of an account and region, ordered by namespace, name and dimensions."""
+        sql = "SELECT id, namespace, name, dims, last_ms FROM series WHERE account=? AND region=?"
+        args: list[object] = [account_id, region]
+        for column, value in (("namespace", namespace), ("name", name)):
+            if value is not None:
+                sql += f" AND {column} = ?"
+                args.append(value)
+        if active_since_ms is not None:
+            sql += " AND last_ms >= ?"
+            args.append(active_since_ms)
+        sql += " ORDER BY namespace, name, dims"
+        with self._lock:
+            rows = self._con.execute(sql, args).fetchall()
+        return [Series(int(r[0]), r[1], r[2], _dims(r[3]), int(r[4])) for r in rows]
+
+    def points(
+        self, series_id: int, start_s: int, end_s: int, res: int, unit: str | None = None
+    ) -> list[Point]:
+        """Points of a series with start_s <= ts < end_s, at resolution `res`."""
+        sql = (
+            "SELECT ts, unit, n, sum, min, max, dist FROM points"
+            " WHERE series_id=? AND res=? AND ts >= ? AND ts < ?"
+        )
+        args: list[object] = [series_id, res, start_s, end_s]
+        if unit is not None:
+            sql += " AND unit = ?"
+            args.append(unit)
+        with self._lock:
+            rows = self._con.execute(sql + " ORDER BY ts", args).fetchall()
+        return [
+            Point(
+                int(r[0]),
+                r[1],
+                float(r[2]),
+                float(r[3]),
+                float(r[4]),
+                float(r[5]),
+                _decode_dist(r[6]),
+            )
+            for r in rows
+        ]
+
+
+def fold(points: Iterable[Point]) -> Point | None:
+    """Points of one bucket as one."""
+    out: Point | None = None
+    for p in points:
+        if out is None:
+            out = p
+            continue
+        out = Point(
+            out.ts,
+            out.unit if out.unit == p.unit else "None",
+            out.n + p.n,
+            out.sum + p.sum,
+            min(out.min, p.min),
+            max(out.max, p.max),
+            merge_dist(out.dist, p.dist),
+        )
+    return out
