@@ -68,6 +68,7 @@ _MIN_MAGNITUDE = 2.0**-260
 # Timestamps past year 9999 or before 1970 cannot be a metric's time.
 _MAX_TIMESTAMP_MS = 253_402_300_799_999
 _LAMBDA_GROUP_PREFIX = "/aws/lambda/"
+# The key as producers write it; one spelled with escapes (`"\u005faws"`) is not a candidate.
 _CANDIDATE_MARK = '"_aws"'
 
 # (namespace, name, dimensions, unit, storage resolution, timestamp ms) and its sample values.

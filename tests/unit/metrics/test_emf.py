@@ -223,6 +223,24 @@ def test_limits_at_the_edge_are_accepted() -> None:
     assert all(d.sample_count == 100 and len(d.dimensions) == 30 for d in datums)
 
 
+def test_a_metric_defined_twice_in_a_directive_counts_once() -> None:
+    metrics = [{"Name": "Latency", "Unit": "Seconds"}, {"Name": "Latency", "Unit": "Count"}]
+    d = one(doc(directive(metrics), Service="a", Latency=[1, 2]))
+    assert (d.unit, d.sample_count) == ("Seconds", 2)
+
+
+def test_integral_float_resolution_and_epoch_zero_are_accepted() -> None:
+    metrics = [{"Name": "Latency", "StorageResolution": 1.0}]
+    d = one(doc(directive(metrics), timestamp=0, Service="a", Latency=1))
+    assert (d.storage_resolution, d.timestamp_ms) == (1, 0)
+
+
+def test_the_event_timestamp_is_not_the_metric_time() -> None:
+    message = doc(directive(), timestamp=T0 + 120_000, Service="a", Latency=1)
+    d = one_of(emf_datums(pa.array([message]), pa.array([5], pa.int64())))
+    assert d.timestamp_ms == T0 + 120_000
+
+
 # -- metrics skipped, the rest of the document kept -----------------------------------------
 
 
