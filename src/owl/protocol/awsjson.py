@@ -1,12 +1,22 @@
-"""AWS JSON 1.0/1.1: reading X-Amz-Target and bodies, writing results and errors."""
+"""AWS JSON 1.0/1.1: reading X-Amz-Target and bodies, writing results and errors.
+
+The JSON forms here (epoch-second timestamps, "NaN" doubles) are also the params every other
+protocol decodes into, so handlers see one shape whatever the wire.
+"""
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
+import zlib
 from typing import Any
 
 import orjson
 
-from owl.protocol.errors import AwsError, serialization, unknown_operation
+from owl.protocol.errors import AwsError, serialization, too_large, unknown_operation
+
+# The strings botocore writes for doubles JSON cannot hold.
+NON_FINITE = frozenset({"NaN", "Infinity", "-Infinity"})
 
 
 def split_target(target: str | None) -> tuple[str, str]:
@@ -52,7 +62,42 @@ def error_headers(error: AwsError, request_id: str, json_version: str) -> dict[s
         "x-amzn-requestid": request_id,
         "x-amzn-errortype": error.code,
     }
-    if error.query_code:
-        fault = "Sender" if error.sender_fault else "Receiver"
-        headers["x-amzn-query-error"] = f"{error.query_code};{fault}"
+    query_error = error.query_error()
+    if query_error:
+        headers["x-amzn-query-error"] = query_error
     return headers
+
+
+def epoch_seconds(when: dt.datetime) -> int | float:
+    """Epoch seconds as botocore's JSON serializer writes them: an int, or µs in a float."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    seconds = calendar.timegm(when.utctimetuple())
+    if when.microsecond:
+        # One division, as botocore does, so the float is the one a JSON client would send.
+        return (seconds * 10**6 + when.microsecond) / 10**6
+    return seconds
+
+
+def decode_content(body: bytes, encoding: str | None, limit: int) -> bytes:
+    """The body without its Content-Encoding: botocore gzips large PutMetricData requests.
+
+    Runs after SigV4, which covers the compressed bytes as sent. Inflating stops at `limit`
+    bytes, so a small bomb cannot exhaust memory.
+    """
+    codings = [c.strip().lower() for c in (encoding or "").split(",") if c.strip()]
+    for coding in reversed(codings):
+        if coding == "identity":
+            continue
+        if coding != "gzip":
+            raise serialization(f"Unsupported Content-Encoding: {coding}")
+        inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+        try:
+            body = inflater.decompress(body, limit + 1)
+        except zlib.error:
+            raise serialization("The request body is not valid gzip.") from None
+        if len(body) > limit or inflater.unconsumed_tail:
+            raise too_large(limit)
+        if not inflater.eof:
+            raise serialization("The request body is not valid gzip.")
+    return body

@@ -6,9 +6,11 @@ knows a domain type.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import orjson
+from botocore.model import ServiceModel
 
 
 class AwsError(Exception):
@@ -34,12 +36,44 @@ class AwsError(Exception):
     def sender_fault(self) -> bool:
         return self.status < 500
 
+    def query_error(self) -> str | None:
+        """The `x-amzn-query-error` value (`Code;Sender`), for awsQueryCompatible services."""
+        if not self.query_code:
+            return None
+        return f"{self.query_code};{'Sender' if self.sender_fault else 'Receiver'}"
+
     def json_body(self) -> bytes:
         body: dict[str, Any] = {"__type": self.code}
         if self.message is not None:
             body["message"] = self.message
         body.update(self.fields)
         return orjson.dumps(body)
+
+
+def is_query_compatible(model: ServiceModel) -> bool:
+    """Whether clients of the service expect the query-era error code (awsQueryCompatible)."""
+    return model.metadata.get("awsQueryCompatible") is not None
+
+
+@cache
+def _query_codes(model: ServiceModel) -> dict[str, str]:
+    return {s.name: s.metadata.get("error", {}).get("code") or s.name for s in model.error_shapes}
+
+
+def query_code(model: ServiceModel, code: str) -> str:
+    """The query-protocol code of error shape `code`: the model's `error.code`, else `code`.
+
+    Handlers raise by shape name (InvalidParameterValueException); query clients and the
+    `x-amzn-query-error` header need the query-era name (InvalidParameterValue).
+    """
+    return _query_codes(model).get(code, code)
+
+
+def with_query_code(error: AwsError, model: ServiceModel) -> AwsError:
+    """`error`, carrying its query-era code when the service is awsQueryCompatible."""
+    if error.query_code is None and is_query_compatible(model):
+        error.query_code = query_code(model, error.code)
+    return error
 
 
 # Errors every JSON service shares (authentication, framing); status codes as AWS sends them.

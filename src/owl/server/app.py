@@ -1,7 +1,10 @@
-"""The ASGI application: one port, every JSON service, /health and /metrics.
+"""The ASGI application: one port, every service, /health and /metrics.
 
-A request goes: body (size-limited) → X-Amz-Target → SigV4 → operation lookup → JSON decode →
-model validation → handler (in a worker thread) → JSON result or AWS-shaped error. Nothing a
+A request goes: body (size-limited) → protocol and operation → SigV4 → decode → model
+validation → handler (in a worker thread) → result or AWS-shaped error, in the request's
+protocol. The protocol is AWS JSON (X-Amz-Target) unless the service's model lists another and
+the request speaks it: Smithy RPC v2 CBOR (its path and `smithy-protocol` header) or the query
+protocol (a form body). Every protocol decodes into the JSON protocol's params. Nothing a
 client sends can raise out of here: unexpected failures become InternalFailure with a request
 id, and the traceback goes to owl's log, never to the client.
 """
@@ -15,6 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from botocore.model import OperationModel, ServiceModel
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -32,8 +36,15 @@ from owl.config import DEFAULT_REGION
 from owl.domain.clock import OffsetClock
 from owl.domain.models import Scope
 from owl.errors import OwlError
-from owl.protocol import awsjson, sigv4
-from owl.protocol.errors import AwsError, internal, not_implemented, too_large, unknown_operation
+from owl.protocol import awsjson, query, rpcv2, sigv4
+from owl.protocol.errors import (
+    AwsError,
+    internal,
+    not_implemented,
+    too_large,
+    unknown_operation,
+    with_query_code,
+)
 from owl.protocol.model import service_model, spec_of
 from owl.protocol.validate import ValidationFailed, validate
 from owl.server.state import ServerState
@@ -66,36 +77,146 @@ class Metrics:
         )
 
 
+class JsonWire:
+    """AWS JSON 1.0/1.1, the protocol every service speaks."""
+
+    def __init__(self, json_version: str) -> None:
+        self.json_version = json_version
+
+    def unknown(self, requested: str | None) -> AwsError:
+        return unknown_operation()
+
+    def decode(self, body: bytes, operation: OperationModel) -> dict[str, Any]:
+        return awsjson.decode_body(body)
+
+    def result(
+        self, result: dict[str, Any] | None, operation: OperationModel, request_id: str
+    ) -> Response:
+        return Response(
+            awsjson.encode_result(result),
+            200,
+            headers={
+                "content-type": awsjson.content_type(self.json_version),
+                "x-amzn-requestid": request_id,
+            },
+        )
+
+    def error(self, error: AwsError, request_id: str) -> Response:
+        return Response(
+            error.json_body(),
+            error.status,
+            headers=awsjson.error_headers(error, request_id, self.json_version),
+        )
+
+
+class QueryWire:
+    """The AWS query protocol: form in, XML out (services whose model lists `query`)."""
+
+    def __init__(self, namespace: str, api_version: str) -> None:
+        self.namespace = namespace
+        self.api_version = api_version
+
+    def unknown(self, requested: str | None) -> AwsError:
+        if not requested:
+            return query.missing_action()
+        return query.invalid_action(requested, self.api_version)
+
+    def decode(self, body: bytes, operation: OperationModel) -> dict[str, Any]:
+        _, fields = query.parse_form(body)
+        return query.decode_params(fields, operation.input_shape)
+
+    def result(
+        self, result: dict[str, Any] | None, operation: OperationModel, request_id: str
+    ) -> Response:
+        return Response(
+            query.encode_result(operation, result, request_id),
+            200,
+            headers={"content-type": query.CONTENT_TYPE, "x-amzn-requestid": request_id},
+        )
+
+    def error(self, error: AwsError, request_id: str) -> Response:
+        return Response(
+            query.encode_error(error, request_id, self.namespace),
+            error.status,
+            headers={"content-type": query.CONTENT_TYPE, "x-amzn-requestid": request_id},
+        )
+
+
+class CborWire:
+    """Smithy RPC v2 CBOR (services whose model lists `smithy-rpc-v2-cbor`)."""
+
+    def unknown(self, requested: str | None) -> AwsError:
+        return unknown_operation()
+
+    def decode(self, body: bytes, operation: OperationModel) -> dict[str, Any]:
+        return rpcv2.decode_body(body, operation.input_shape)
+
+    def result(
+        self, result: dict[str, Any] | None, operation: OperationModel, request_id: str
+    ) -> Response:
+        body = rpcv2.encode_result(result, operation.output_shape)
+        return Response(body, 200, headers=rpcv2.headers(request_id))
+
+    def error(self, error: AwsError, request_id: str) -> Response:
+        headers = rpcv2.headers(request_id)
+        query_error = error.query_error()
+        if query_error:
+            headers["x-amzn-query-error"] = query_error
+        return Response(rpcv2.encode_error(error), error.status, headers=headers)
+
+
+Wire = JsonWire | QueryWire | CborWire
+
+
+def _speaks(service: Service, protocol: str) -> bool:
+    return protocol in service_model(service.name).metadata.get("protocols", ())
+
+
 class Gateway:
-    """The request pipeline of the JSON services."""
+    """The request pipeline of every service, whatever its protocol."""
 
     def __init__(self, state: ServerState) -> None:
         self.state = state
         self.settings = state.settings
         self.by_prefix = {spec_of(s.name).target_prefix: s for s in SERVICES}
+        self.cbor_by_prefix = {
+            p: s for p, s in self.by_prefix.items() if _speaks(s, "smithy-rpc-v2-cbor")
+        }
+        self.query_by_signing_name = {
+            spec_of(s.name).signing_name: s for s in SERVICES if _speaks(s, "query")
+        }
         self.metrics = Metrics()
 
     async def handle(self, request: Request) -> Response:
         request_id = str(uuid.uuid4())
         started = time.perf_counter()
         service_name, operation = "unknown", "unknown"
-        json_version = "1.1"
+        wire: Wire = JsonWire("1.1")
+        model_of_error = None
         try:
             body = await self._read_body(request)
-            prefix, target_operation = awsjson.split_target(request.headers.get("x-amz-target"))
-            service = self.by_prefix.get(prefix)
-            if service is None:
-                raise unknown_operation()
+            service, wire, requested = self._route(request)
             service_name = service.name
             spec = spec_of(service.name)
-            json_version = spec.json_version
+            model = service_model(service.name)
+            model_of_error = model
+            principal = await self._authenticate(request, body, spec.signing_name)
+            if isinstance(wire, QueryWire):
+                body = awsjson.decode_content(
+                    body, request.headers.get("content-encoding"), self.settings.max_body_bytes
+                )
+                requested, _ = query.parse_form(body)
             # Metric labels come from the model only: a client-chosen name would let anyone,
             # even unauthenticated, grow /metrics without bound.
-            if target_operation in service_model(service.name).operation_names:
-                operation = target_operation
-            principal = await self._authenticate(request, body, spec.signing_name)
+            if requested is not None and requested in model.operation_names:
+                operation = requested
             if operation == "unknown":
-                raise unknown_operation()
+                raise wire.unknown(requested)
+            operation_model = model.operation_model(operation)
+            if not isinstance(wire, QueryWire) and operation_model.request_compression:
+                body = awsjson.decode_content(
+                    body, request.headers.get("content-encoding"), self.settings.max_body_bytes
+                )
             call = Call(
                 scope=Scope(principal.account_id, principal.region),
                 access_key_id=principal.access_key_id,
@@ -103,20 +224,15 @@ class Gateway:
                 backends=self.state.backends,
             )
             try:
-                result = await self._dispatch(service, spec.name, operation, call, body)
+                result = await self._dispatch(service, spec.name, operation_model, call, body, wire)
             except OwlError as e:
                 raise service.translate(e) from None
             self._count(service_name, operation, "200", started)
-            return Response(
-                awsjson.encode_result(result),
-                200,
-                headers={
-                    "content-type": awsjson.content_type(json_version),
-                    "x-amzn-requestid": request_id,
-                },
-            )
+            return wire.result(result, operation_model, request_id)
         except AwsError as error:
-            return self._error(error, request_id, json_version, service_name, operation, started)
+            return self._error(
+                error, request_id, wire, model_of_error, service_name, operation, started
+            )
         except Exception:
             log.exception(
                 "Request failed unexpectedly request_id=%s service=%s operation=%s",
@@ -125,20 +241,68 @@ class Gateway:
                 operation,
             )
             return self._error(
-                internal(request_id), request_id, json_version, service_name, operation, started
+                internal(request_id),
+                request_id,
+                wire,
+                model_of_error,
+                service_name,
+                operation,
+                started,
             )
 
+    def _route(self, request: Request) -> tuple[Service, Wire, str | None]:
+        """(service, wire, requested operation) of a request; raises, as JSON, when no
+        service claims it.
+
+        CBOR and query are chosen only for services whose model lists them, so the other
+        services answer exactly as before; X-Amz-Target always means AWS JSON.
+        """
+        headers = request.headers
+        cbor = rpcv2.split_path(request.url.path)
+        if cbor is not None and headers.get("smithy-protocol") == rpcv2.PROTOCOL:
+            service = self.cbor_by_prefix.get(cbor[0])
+            if service is not None:
+                return service, CborWire(), cbor[1]
+        target = headers.get("x-amz-target")
+        if not target and self.query_by_signing_name and query.is_form(headers.get("content-type")):
+            service = self._query_service(headers.get("authorization"))
+            meta = service_model(service.name).metadata
+            return service, QueryWire(meta.get("xmlNamespace", ""), meta["apiVersion"]), None
+        prefix, requested = awsjson.split_target(target)
+        service = self.by_prefix.get(prefix)
+        if service is None:
+            raise unknown_operation()
+        return service, JsonWire(spec_of(service.name).json_version), requested
+
+    def _query_service(self, authorization: str | None) -> Service:
+        """The query service a form is signed for (its credential scope), else the first."""
+        if authorization:
+            try:
+                signed_for = sigv4.parse_authorization(authorization).service
+            except AwsError:
+                signed_for = ""
+            if signed_for in self.query_by_signing_name:
+                return self.query_by_signing_name[signed_for]
+        return next(iter(self.query_by_signing_name.values()))
+
     async def _dispatch(
-        self, service: Service, spec_name: str, operation: str, call: Call, body: bytes
+        self,
+        service: Service,
+        spec_name: str,
+        operation_model: OperationModel,
+        call: Call,
+        body: bytes,
+        wire: Wire,
     ) -> dict[str, Any] | None:
         """Run the operation: hot ones on their raw body, the rest after model validation."""
-        raw = service.raw_operations.get(operation)
+        operation = operation_model.name
+        raw = service.raw_operations.get(operation) if isinstance(wire, JsonWire) else None
         if raw is not None:
             return await raw(call, body)
         handler = service.operations.get(operation)
         if handler is None:
             raise not_implemented(spec_name, operation)
-        params = awsjson.decode_body(body)
+        params = wire.decode(body, operation_model)
         # A value of the wrong JSON type fails first (validate raises it at once), then the
         # service's own early checks, then the collected model constraints.
         failed: ValidationFailed | None = None
@@ -194,17 +358,16 @@ class Gateway:
         self,
         error: AwsError,
         request_id: str,
-        json_version: str,
+        wire: Wire,
+        model: ServiceModel | None,
         service: str,
         operation: str,
         started: float,
     ) -> Response:
         self._count(service, operation, error.code, started)
-        return Response(
-            error.json_body(),
-            error.status,
-            headers=awsjson.error_headers(error, request_id, json_version),
-        )
+        if model is not None:
+            error = with_query_code(error, model)
+        return wire.error(error, request_id)
 
 
 def build_app(state: ServerState) -> Starlette:
