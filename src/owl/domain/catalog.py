@@ -176,6 +176,26 @@ data_keys = sa.Table(
 )
 
 
+metric_filters = sa.Table(
+    "metric_filters",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column(
+        "group_id",
+        sa.Integer,
+        sa.ForeignKey("log_groups.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(512), nullable=False),
+    sa.Column("pattern", sa.Text, nullable=False),
+    sa.Column("transformations", sa.Text, nullable=False),  # JSON, as the API has them
+    sa.Column("options", sa.Text, nullable=True),  # JSON: applyOnTransformedLogs, ...
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("group_id", "name", name="uq_metric_filters_name"),
+    sqlite_autoincrement=True,
+)
+
+
 def starts_with(column: sa.ColumnElement[str], prefix: str) -> tuple[sa.ColumnElement[bool], ...]:
     """`column` begins with `prefix`, case-sensitively; the range term lets the index serve it
     (LIKE would fold case and need escaping)."""

@@ -20,6 +20,7 @@ from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.keys import Keys
 from owl.domain.master_key import load_master_key
+from owl.domain.metric_filters import MetricFilters
 from owl.domain.models import AccessKey
 from owl.domain.pagination import TokenSigner, load_or_create_secret
 from owl.domain.query_definitions import QueryDefinitions
@@ -27,6 +28,7 @@ from owl.domain.streams import LogStreams
 from owl.metrics.store import MetricStore
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
+from owl.services.logs.metric_publish import MetricPublisher
 from owl.store.crypto import DataKey, KeyUnavailableError
 from owl.store.cursor import CursorCache
 from owl.store.engine import Store, StoreConfig, StreamStats
@@ -187,7 +189,9 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             keys=keys,
             data_keys=data_keys,
             metrics=MetricStore(settings.data_dir / "metrics" / "metrics.db"),
+            metric_filters=MetricFilters(engine, signer, clock),
         )
+        backends.publish = MetricPublisher(backends.metric_filters, backends.metrics).publish
         new_key = None
         if settings.dev:
             backends.accounts.ensure_account(settings.dev_account_id)

@@ -12,6 +12,7 @@ from owl.domain.data_keys import DataKeys
 from owl.domain.directory import Directory
 from owl.domain.groups import LogGroups
 from owl.domain.keys import Keys
+from owl.domain.metric_filters import MetricFilters
 from owl.domain.models import Scope
 from owl.domain.pagination import TokenSigner
 from owl.domain.query_definitions import QueryDefinitions
@@ -45,7 +46,10 @@ class Backends:
     data_keys: DataKeys  # log groups' data keys (encryption at rest)
     # CloudWatch metrics: PutMetricData, metric filters and embedded metric format write here.
     metrics: MetricStore
+    metric_filters: MetricFilters
     queries: Executor = field(default_factory=Executor)  # Logs Insights queries
+    # Metrics of a stored batch: (account, region, group id, group name, ts, messages).
+    publish: Callable[[str, str, int, str, Any, Any], None] = field(default=lambda *args: None)
     # Persists the store's fresh per-stream statistics in the catalog (set by the server).
     sync_stream_stats: Callable[[], None] = field(default=lambda: None)
 

@@ -69,8 +69,12 @@ def describe_log_groups(call: Call, p: Params) -> Result:
         limit=p.get("limit", 50),
         next_token=p.get("nextToken"),
     )
+    counts = call.backends.metric_filters.counts([g.id for g in page.items])
     out: dict[str, object] = {
-        "logGroups": [log_group(g, brief=pattern is not None) for g in page.items]
+        "logGroups": [
+            log_group(g, brief=pattern is not None, metric_filters=counts.get(g.id, 0))
+            for g in page.items
+        ]
     }
     if page.next_token:
         out["nextToken"] = page.next_token

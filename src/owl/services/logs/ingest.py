@@ -207,6 +207,15 @@ async def put_log_events(call: Call, body: bytes) -> Result:
             await asyncio.wrap_future(future)
         except WalWriteError as e:
             raise UnavailableError(str(e), reason="wal_write_failed") from None
+        await asyncio.to_thread(
+            backends.publish,
+            call.scope.account_id,
+            call.scope.region,
+            group.id,
+            group.name,
+            batch.ts.slice(accepted.start, length),
+            batch.messages.slice(accepted.start, length),
+        )
     out["nextSequenceToken"] = f"{now:056d}"
     if accepted.rejected:
         out["rejectedLogEventsInfo"] = accepted.rejected

@@ -8,12 +8,12 @@ from owl.domain.models import LogGroup, LogStream
 from owl.store.engine import StreamStats
 
 
-def log_group(group: LogGroup, *, brief: bool = False) -> dict[str, Any]:
+def log_group(group: LogGroup, *, brief: bool = False, metric_filters: int = 0) -> dict[str, Any]:
     """A `LogGroup` as DescribeLogGroups returns it; `brief` when a name pattern was given."""
     out: dict[str, Any] = {
         "logGroupName": group.name,
         "creationTime": group.created_ms,
-        "metricFilterCount": 0,
+        "metricFilterCount": metric_filters,
         "arn": group.arn_with_star,
         "logGroupClass": group.log_group_class,
         "logGroupArn": group.arn,
