@@ -41,7 +41,7 @@ def values(shape: Shape, *, wire: bool) -> st.SearchStrategy[Any]:
     """Values of `shape`: as a boto3 caller passes them (`wire=False`: datetimes, bytes), or as
     a handler returns them (`wire=True`: epoch seconds with ms, base64 text, JSON forms).
 
-    Structures are never empty: the query protocol has no way to send `{}`.
+    Structures and maps are never empty: the query protocol has no way to send `{}`.
     """
     if isinstance(shape, StructureShape):
         members = {n: values(m, wire=wire) for n, m in shape.members.items()}
@@ -52,7 +52,7 @@ def values(shape: Shape, *, wire: bool) -> st.SearchStrategy[Any]:
     if isinstance(shape, ListShape):
         return st.lists(values(shape.member, wire=wire), max_size=3)
     if isinstance(shape, MapShape):
-        return st.dictionaries(TEXT, values(shape.value, wire=wire), max_size=3)
+        return st.dictionaries(TEXT, values(shape.value, wire=wire), min_size=1, max_size=3)
     kind = shape.type_name
     if getattr(shape, "enum", None):
         return st.sampled_from(shape.enum)
