@@ -60,6 +60,16 @@ class Settings:
         },
     )
 
+    alarm_actions: str = field(
+        default="",
+        metadata={
+            "help": "Where alarm actions go: a JSON object mapping an action ARN (such as "
+            "arn:aws:sns:us-east-1:123456789012:ops) to the URL that receives an SNS-style "
+            "notification POST, or the path of a file holding that object. Actions with no "
+            "entry fail and are recorded in the alarm's history."
+        },
+    )
+
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         """Defaults, then OWL_* variables, then explicit overrides that are not None."""

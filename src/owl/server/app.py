@@ -408,6 +408,9 @@ def build_app(state: ServerState) -> Starlette:
         moved.advance(int(body.get("advance_ms", 0)))
         return JSONResponse({"now_ms": moved.now_ms()})
 
+    async def alarms(_: Request) -> Response:
+        return JSONResponse(await run_in_threadpool(state.evaluate_alarms))
+
     handler: Callable[[Request], Awaitable[Response]] = gateway.handle
     routes: list[Any] = [
         Route("/health", health, methods=["GET"]),
@@ -419,6 +422,7 @@ def build_app(state: ServerState) -> Starlette:
             Route("/_owl/faults", faults, methods=["POST"]),
             Route("/_owl/retention", retention, methods=["POST"]),
             Route("/_owl/clock", clock, methods=["POST"]),
+            Route("/_owl/alarms", alarms, methods=["POST"]),
         ]
     routes.append(Route("/{path:path}", handler, methods=["POST"]))
     app = Starlette(routes=routes)

@@ -25,6 +25,7 @@ from owl.domain.models import AccessKey
 from owl.domain.pagination import TokenSigner, load_or_create_secret
 from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
+from owl.metrics.alarms import AlarmEngine, AlarmStore, attach, load_endpoints
 from owl.metrics.store import MetricStore
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
@@ -68,10 +69,13 @@ class ServerState:
     _stop: threading.Event = field(default_factory=threading.Event)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
     _worker: threading.Thread | None = None
+    alarms: AlarmEngine | None = None  # metric alarms: evaluator and action delivery
 
     def start_workers(self) -> None:
         self._worker = threading.Thread(target=self._sync_loop, name="owl-stats", daemon=True)
         self._worker.start()
+        if self.alarms is not None:
+            self.alarms.start()
 
     def apply_retention(self) -> dict[str, int]:
         """Delete events past their group's retention from disk (reads hide them already)."""
@@ -84,6 +88,13 @@ class ServerState:
             dropped += d
             rewritten += r
         return {"dropped": dropped, "rewritten": rewritten}
+
+    def evaluate_alarms(self) -> dict[str, int | bool]:
+        """Evaluate every alarm now and wait for the actions it queued (the test hook)."""
+        if self.alarms is None:
+            return {"changed": 0, "delivered": True}
+        changed = self.alarms.evaluate(force=True)
+        return {"changed": changed, "delivered": self.alarms.wait_delivered()}
 
     def sync_stream_stats(self) -> None:
         """Persist the store's new per-stream statistics in the catalog, in one transaction."""
@@ -120,11 +131,15 @@ class ServerState:
         self._stop.set()
         if self._worker is not None:
             self._worker.join()
+        if self.alarms is not None:
+            self.alarms.close()
         try:
             self.backends.queries.shutdown()
             self.backends.cursors.close()
             self.backends.store.close()
             self.sync_stream_stats()
+            if self.alarms is not None:
+                self.alarms.store.close()
             self.backends.metrics.close()
         finally:
             self.engine.dispose()
@@ -192,6 +207,12 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             metric_filters=MetricFilters(engine, signer, clock),
         )
         backends.publish = MetricPublisher(backends.metric_filters, backends.metrics).publish
+        alarms = AlarmEngine(
+            AlarmStore(settings.data_dir / "metrics" / "alarms.db"),
+            backends.metrics,
+            clock.now_ms,
+            load_endpoints(settings.alarm_actions),
+        )
         new_key = None
         if settings.dev:
             backends.accounts.ensure_account(settings.dev_account_id)
@@ -202,6 +223,8 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
         lock.release()
         raise
     state = ServerState(settings, engine, backends, lock, new_key, faults)
+    state.alarms = alarms
+    attach(alarms)
     store.before_retire = state.sync_stream_stats
     backends.sync_stream_stats = state.sync_stream_stats
     state.start_workers()
