@@ -201,6 +201,8 @@ class Gateway:
             model = service_model(service.name)
             model_of_error = model
             principal = await self._authenticate(request, body, spec.signing_name)
+            # SigV4 covers the body as sent; a query form names its Action only once inflated,
+            # while JSON and CBOR inflate only where the model allows request compression.
             if isinstance(wire, QueryWire):
                 body = awsjson.decode_content(
                     body, request.headers.get("content-encoding"), self.settings.max_body_bytes
