@@ -501,7 +501,8 @@ def notification(alarm: Alarm, old_state: str, ts_ms: int) -> dict[str, Any]:
             MetricName=c["MetricName"],
             Namespace=c["Namespace"],
             StatisticType="Statistic" if c.get("Statistic") else "ExtendedStatistic",
-            Statistic=c.get("Statistic") or c.get("ExtendedStatistic"),
+            # SNS messages spell basic statistics in capitals (MAXIMUM), as CloudWatch does.
+            Statistic=c["Statistic"].upper() if c.get("Statistic") else c.get("ExtendedStatistic"),
             Unit=c.get("Unit"),
             Dimensions=[
                 {"value": d["Value"], "name": d["Name"]} for d in c.get("Dimensions") or []
@@ -545,7 +546,8 @@ class AlarmEngine:
     now_ms: Callable[[], int]
     endpoints: Mapping[str, str] = field(default_factory=dict)  # action ARN → URL
     _stop: threading.Event = field(default_factory=threading.Event)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    # Held by every read-modify-write of an alarm (evaluator and handlers alike).
+    mutex: threading.RLock = field(default_factory=threading.RLock)
     _outbox: queue.Queue[_Delivery | None] = field(default_factory=queue.Queue)
     _threads: list[threading.Thread] = field(default_factory=list)
 
@@ -575,7 +577,7 @@ class AlarmEngine:
     def evaluate(self, force: bool = False) -> int:
         """Evaluate every alarm whose period boundary passed (all of them when forced);
         returns the number of state changes."""
-        with self._lock:
+        with self.mutex:
             now_ms = self.now_ms()
             changed = 0
             for alarm in self.store.alarms():

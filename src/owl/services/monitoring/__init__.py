@@ -15,4 +15,4 @@ MONITORING = Service(
 )
 
 # Importing the modules registers their handlers.
-from owl.services.monitoring import metrics  # noqa: E402,F401
+from owl.services.monitoring import alarms, metrics  # noqa: E402,F401
