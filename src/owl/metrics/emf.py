@@ -218,12 +218,16 @@ def _definitions(directive: dict[str, Any]) -> list[tuple[str, str, int]]:
         unit = metric.get("Unit")
         if unit is None:
             unit = "None"
-        elif unit not in STANDARD_UNITS:
+        elif not isinstance(unit, str) or unit not in STANDARD_UNITS:
             raise _Invalid
         resolution = metric.get("StorageResolution")
         if resolution is None:
             resolution = 60
-        elif isinstance(resolution, bool) or resolution not in (1, 60):
+        elif (
+            not isinstance(resolution, int | float)
+            or isinstance(resolution, bool)
+            or resolution not in (1, 60)
+        ):
             raise _Invalid
         found.setdefault(name, (name, unit, int(resolution)))
     return list(found.values())

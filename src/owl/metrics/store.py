@@ -151,21 +151,28 @@ class MetricStore:
         if not datums:
             return
         folded: dict[tuple[int, int, int, str], list[Datum]] = {}
+        latest: dict[int, int] = {}
         with self._lock:
             cur = self._con.cursor()
             cur.execute("BEGIN")
             try:
                 for d in datums:
                     sid = self._series_id(cur, account_id, region, d)
+                    latest[sid] = max(latest.get(sid, 0), d.timestamp_ms)
                     ts_s = d.timestamp_ms // 1000
                     folded.setdefault((sid, 60, ts_s - ts_s % 60, d.unit), []).append(d)
                     if d.storage_resolution == 1:
                         folded.setdefault((sid, 1, ts_s, d.unit), []).append(d)
                 for (sid, res, ts, unit), group in folded.items():
                     self._upsert(cur, sid, res, ts, unit, group)
+                cur.executemany(
+                    "UPDATE series SET last_ms = max(last_ms, ?) WHERE id = ?",
+                    [(ms, sid) for sid, ms in latest.items()],
+                )
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")
+                self._ids.clear()  # ids handed out inside the transaction are gone
                 raise
 
     def _series_id(self, cur: sqlite3.Cursor, account: str, region: str, d: Datum) -> int:
@@ -187,9 +194,6 @@ class MetricStore:
             else:
                 sid = int(row[0])
             self._ids[key] = sid
-        cur.execute(
-            "UPDATE series SET last_ms = max(last_ms, ?) WHERE id = ?", (d.timestamp_ms, sid)
-        )
         return sid
 
     def _upsert(
