@@ -46,7 +46,10 @@ class Settings:
     )
     test_hooks: bool = field(
         default=False,
-        metadata={"help": "Serve /_owl/flush and /_owl/faults (tests and benchmarks only)."},
+        metadata={
+            "help": "Serve the /_owl/* hooks (flush, faults, retention, clock, alarms) for "
+            "tests and benchmarks only."
+        },
     )
     flush_age_s: float = field(
         default=300.0,

@@ -47,6 +47,8 @@ TREATMENTS = ("missing", "notBreaching", "breaching", "ignore")
 EVALUATE_EVERY_S = 2.0
 DELIVERY_ATTEMPTS = 4
 DELIVERY_BACKOFF_S = 0.2
+HISTORY_KEEP_MS = 30 * 86_400_000
+HISTORY_PURGE_EVERY_S = 60.0
 
 
 # -- the evaluation rule (pure) -------------------------------------------------------------
@@ -331,6 +333,13 @@ class AlarmStore:
                     [(account, region, n) for n in names],
                 )
 
+    def purge_history(self, before_ms: int) -> int:
+        """Drop history items older than `before_ms` (CloudWatch keeps 30 days of them)."""
+        with self._lock:
+            return self._con.execute(
+                "DELETE FROM alarm_history WHERE ts_ms < ?", (before_ms,)
+            ).rowcount
+
     def history(
         self,
         account: str,
@@ -568,9 +577,13 @@ class AlarmEngine:
         self._threads.clear()
 
     def _evaluate_loop(self) -> None:
+        last_purge = 0.0
         while not self._stop.wait(EVALUATE_EVERY_S):
             try:
                 self.evaluate()
+                if time.monotonic() - last_purge >= HISTORY_PURGE_EVERY_S:
+                    last_purge = time.monotonic()
+                    self.store.purge_history(self.now_ms() - HISTORY_KEEP_MS)
             except Exception:
                 log.exception("Evaluating alarms failed; will retry")
 

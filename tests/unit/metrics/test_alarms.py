@@ -158,6 +158,7 @@ def test_store_round_trip_and_history(tmp_path: Path) -> None:
         "111", "r", name="a", item_type=None, start_ms=None, end_ms=None, ascending=False
     )
     assert [h.summary for h in got] == ["sent", "created"]
+    assert store.purge_history(before_ms=2) == 1
     store.delete("111", "r", ["a", "unknown"])
     assert store.alarms("111", "r") == []
     store.close()

@@ -232,7 +232,6 @@ def describe(alarm: Alarm) -> dict[str, Any]:
     out: dict[str, Any] = {
         "AlarmName": alarm.name,
         "AlarmArn": alarm.arn,
-        "AlarmDescription": c.get("AlarmDescription", ""),
         "AlarmConfigurationUpdatedTimestamp": alarm.config_updated_ms / 1000,
         "ActionsEnabled": bool(c.get("ActionsEnabled", True)),
         "OKActions": list(c.get("OKActions") or []),
@@ -252,6 +251,7 @@ def describe(alarm: Alarm) -> dict[str, Any]:
     if alarm.reason_data:
         out["StateReasonData"] = alarm.reason_data
     for key in (
+        "AlarmDescription",
         "MetricName",
         "Namespace",
         "Statistic",
