@@ -10,6 +10,7 @@ import datetime as dt
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -305,3 +306,34 @@ def test_at_most_100_filters_per_group(owl_server: OwlServer) -> None:
         filterPattern="WARN",
         metricTransformations=_transform("M", "NsLimit"),
     )
+
+
+def test_concurrent_batches_all_count(owl_server: OwlServer) -> None:
+    """Batches of several clients at once share the group's compiled filters."""
+    logs, cw, group = _group(owl_server)
+    ns = f"Conc{uuid.uuid4().hex[:6]}"
+    for i, pattern in enumerate(("ERROR", "{ $.level = 1 }", PATTERN_404)):
+        logs.put_metric_filter(
+            logGroupName=group,
+            filterName=f"f{i}",
+            filterPattern=pattern,
+            metricTransformations=_transform(f"M{i}", ns),
+        )
+    streams = [f"c{k}" for k in range(4)]
+    for s in streams:
+        logs.create_log_stream(logGroupName=group, logStreamName=s)
+    batch = ["ERROR x", '{"level": 1}', ACCESS.format(status=404), "other"] * 250
+
+    def send(stream: str) -> None:
+        client = owl_server.client()
+        for _ in range(5):
+            client.put_log_events(
+                logGroupName=group,
+                logStreamName=stream,
+                logEvents=[{"timestamp": int(time.time() * 1000), "message": m} for m in batch],
+            )
+
+    with ThreadPoolExecutor(len(streams)) as pool:
+        list(pool.map(send, streams))
+    for i in range(3):
+        assert _data(cw, ns, f"M{i}", "Sum") == [4 * 5 * 250.0]

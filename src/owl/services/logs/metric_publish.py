@@ -69,25 +69,28 @@ class MetricPublisher:
         self._filters = filters
         self._sink = sink
         self._compiled: dict[int, _Compiled] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the aggregation connection
+        self._compile_lock = threading.Lock()
         self._con = duckdb.connect()
 
     def _evaluator(self, group_id: int) -> _Compiled | None:
+        """The group's compiled filters, rebuilt once after any filter changed. A replaced
+        evaluator is left to the garbage collector: a concurrent batch may still be using it."""
         version = self._filters.version
-        with self._lock:
-            hit = self._compiled.get(group_id)
+        hit = self._compiled.get(group_id)
         if hit is not None and hit.version == version:
             return hit
-        filters = self._filters.of_group(group_id)
-        if not filters:
-            return None
-        compiled = _compile(version, filters)
-        with self._lock:
-            old = self._compiled.get(group_id)
+        with self._compile_lock:
+            hit = self._compiled.get(group_id)
+            if hit is not None and hit.version == version:
+                return hit
+            filters = self._filters.of_group(group_id)
+            if not filters:
+                self._compiled.pop(group_id, None)
+                return None
+            compiled = _compile(version, filters)
             self._compiled[group_id] = compiled
-        if old is not None:
-            old.evaluator.close()
-        return compiled
+            return compiled
 
     def publish(
         self,
