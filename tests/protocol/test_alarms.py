@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import botocore.serialize
 import pytest
 from botocore.exceptions import ClientError
 
@@ -480,3 +481,35 @@ def test_alarms_and_history_survive_restart(tmp_path: Path, receiver: Receiver) 
         assert tags == [{"Key": "k", "Value": "v"}]
     finally:
         second.stop()
+
+
+@pytest.mark.parametrize("protocol", ["json", "query", "smithy-rpc-v2-cbor"])
+def test_every_protocol(server: OwlServer, protocol: str) -> None:
+    """The alarm shapes survive the query XML and CBOR serializers too (botocore forced to
+    each protocol, as the CloudWatch protocol tests do)."""
+    cw = server.client("cloudwatch")
+    if protocol != "json":
+        cw.meta.service_model.__dict__["resolved_protocol"] = protocol
+        cw._serializer = botocore.serialize.create_serializer(protocol, True)
+    name = f"wire-{protocol}"
+    _alarm(cw, name, Dimensions=[{"Name": "D", "Value": "v"}], OKActions=[OPS])
+    cw.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="wire", StateReasonData="{}")
+    a = _state(cw, name)
+    assert (a["StateValue"], a["Dimensions"], a["OKActions"]) == (
+        "ALARM",
+        [{"Name": "D", "Value": "v"}],
+        [OPS],
+    )
+    assert a["StateUpdatedTimestamp"].year >= 2026
+    items = cw.describe_alarm_history(AlarmName=name)["AlarmHistoryItems"]
+    assert [i["HistoryItemType"] for i in items] == ["StateUpdate", "ConfigurationUpdate"]
+    assert (
+        cw.describe_alarms_for_metric(
+            Namespace="Owl/Test", MetricName=name, Dimensions=[{"Name": "D", "Value": "v"}]
+        )["MetricAlarms"][0]["AlarmName"]
+        == name
+    )
+    with pytest.raises(ClientError) as e:
+        cw.set_alarm_state(AlarmName="absent", StateValue="OK", StateReason="x")
+    assert error_of(e)[0] == "ResourceNotFound"
+    cw.delete_alarms(AlarmNames=[name])

@@ -108,8 +108,8 @@ def _short_time(ts: int) -> str:
 
 def iso_time(ms: int) -> str:
     """The timestamp form CloudWatch writes inside JSON documents (…T01:20:00.000+0000)."""
-    t = dt.datetime.fromtimestamp(ms / 1000, dt.UTC)
-    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}+0000"
+    t = dt.datetime.fromtimestamp(ms // 1000, dt.UTC)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}+0000"
 
 
 def _plural(n: int, word: str) -> str:

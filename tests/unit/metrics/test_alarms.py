@@ -118,6 +118,7 @@ def test_reason_text() -> None:
 
 def test_iso_time() -> None:
     assert iso_time(1_796_606_400_123) == "2026-12-07T01:20:00.123+0000"
+    assert iso_time(1_796_606_400_999) == "2026-12-07T01:20:00.999+0000"
 
 
 def test_endpoints_from_json_or_file(tmp_path: Path) -> None:
