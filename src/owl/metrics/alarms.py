@@ -79,10 +79,11 @@ def decide(
 ) -> Decision:
     """The state after one evaluation of the last N periods (`values`, None = no data).
 
-    Real datapoints always count. Periods without data count as the treatment says only when
-    the real ones are fewer than N: `breaching`/`notBreaching` fill them in; `missing` and
-    `ignore` evaluate the real points alone (all of them breaching when they are fewer than
-    M), and with no real point at all go to INSUFFICIENT_DATA or keep the current state.
+    Real datapoints always count; `breaching`/`notBreaching` fill the periods without data
+    in. `missing` and `ignore` leave them out, and with no real point at all go to
+    INSUFFICIENT_DATA or keep the current state. They also alarm early, as CloudWatch does to
+    avoid waiting on intermittent data: when the oldest breaching point is at least M periods
+    old and every newer period is breaching or empty, even with fewer than M points.
     """
     real = [v for v in values if v is not None]
     hits = sum(breaches(v, threshold, operator) for v in real)
@@ -98,8 +99,19 @@ def decide(
     if not real:
         state = current if treat_missing == "ignore" else INSUFFICIENT
         return Decision(state, 0, 0, missing, None)
-    state = ALARM if hits >= min(m, len(real)) else OK
+    state = ALARM if hits >= m or _early(values, threshold, operator, m) else OK
     return Decision(state, hits, len(real), missing, None)
+
+
+def _early(values: Sequence[float | None], threshold: float, operator: str, m: int) -> bool:
+    """The early-alarm rule of `decide` (values oldest first)."""
+    first = next(
+        (i for i, v in enumerate(values) if v is not None and breaches(v, threshold, operator)),
+        None,
+    )
+    if first is None or len(values) - first < m:
+        return False
+    return all(v is None or breaches(v, threshold, operator) for v in values[first:])
 
 
 def _short_time(ts: int) -> str:

@@ -73,7 +73,11 @@ def test_treatments(case: Case) -> None:
 
 @given(cases(), st.integers(0, 9))
 def test_a_higher_value_never_clears_a_greater_than_alarm(case: Case, i: int) -> None:
+    """Filled treatments only: the early-alarm rule of missing/ignore is not monotonic
+    (a breach further back can break the run of breaching-or-empty periods)."""
     vs, threshold, _, m, treat, current = case
+    if treat in ("missing", "ignore"):
+        treat = "breaching"
     op = "GreaterThanThreshold"
     i %= len(vs)
     raised = list(vs)
@@ -87,7 +91,11 @@ def test_a_higher_value_never_clears_a_greater_than_alarm(case: Case, i: int) ->
 
 def test_missing_and_ignore_evaluate_the_real_points_alone() -> None:
     gt = "GreaterThanThreshold"
-    assert decide([None, None, 5.0], 1.0, gt, 3, "missing", OK).state == ALARM
+    assert decide([None, None, 5.0], 1.0, gt, 3, "missing", OK).state == OK
+    # Early alarm: the oldest breaching point is M periods old, nothing newer is below.
+    assert decide([5.0, None, None], 1.0, gt, 3, "missing", OK).state == ALARM
+    assert decide([0.0, 5.0, None, 5.0], 1.0, gt, 3, "ignore", OK).state == ALARM
+    assert decide([5.0, 0.0, None, None], 1.0, gt, 3, "missing", OK).state == OK
     assert decide([None, None, 0.0], 1.0, gt, 3, "missing", ALARM).state == OK
     assert decide([5.0, None, 0.0], 1.0, gt, 2, "ignore", OK).state == OK
     assert decide([None, None], 1.0, gt, 1, "ignore", ALARM).state == ALARM
