@@ -241,6 +241,26 @@ def test_treat_missing_data_without_any_data(
     assert _state(cw, name)["StateValue"] == expected
 
 
+def test_treat_missing_data_with_one_of_two_periods_empty(cw: Any, server: OwlServer) -> None:
+    expected = {"breaching": "ALARM", "notBreaching": "OK", "missing": "OK", "ignore": "OK"}
+    for treat in expected:
+        _alarm(
+            cw,
+            f"partial-{treat}",
+            MetricName="partial",
+            EvaluationPeriods=2,
+            TreatMissingData=treat,
+        )
+    owl_hook(server, "alarms")
+    _put(cw, "partial", 5.0)
+    _next_hour(server)
+    got = {t: _state(cw, f"partial-{t}")["StateValue"] for t in expected}
+    assert got == expected
+    # breaching was in ALARM from its first evaluation (both periods empty) and stayed there.
+    reason = _state(cw, "partial-breaching")["StateReason"]
+    assert reason.endswith("2 missing datapoints were treated as [Breaching].")
+
+
 def test_ignore_keeps_and_missing_resets_a_set_state(cw: Any, server: OwlServer) -> None:
     for treat, after in (("ignore", "OK"), ("missing", "INSUFFICIENT_DATA")):
         name = f"held-{treat}"
