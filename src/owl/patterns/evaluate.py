@@ -26,6 +26,7 @@ from owl.patterns.sql import (
     Param,
     compile_ast,
     compile_pattern,
+    inline_params,
     remainder_re,
     sql_string,
     value_sql,
@@ -86,8 +87,8 @@ class BatchEvaluator:
             expr, params = value_sql(self.patterns[index].ast, ref, prefix=f"v{j}_")
             extracts.append(f"({expr})::VARCHAR AS v{j}")
             self.params.update(params)
-        self._masks_sql = self._select(masks)
-        self._all_sql = self._select(masks + extracts)
+        self._masks_sql, self._masks_params = self._inline(self._select(masks))
+        self._all_sql, self._all_params = self._inline(self._select(masks + extracts))
         self._con = duckdb.connect()
         self._lock = threading.Lock()
 
@@ -95,15 +96,19 @@ class BatchEvaluator:
     def _select(columns: list[str]) -> str | None:
         return f"SELECT {', '.join(columns)} FROM {_BATCH}" if columns else None
 
-    def _run(self, sql: str | None, messages: Messages) -> pa.Table:
+    def _inline(self, sql: str | None) -> tuple[str | None, dict[str, Param]]:
+        if sql is None:
+            return None, {}
+        return inline_params(sql, self.params)
+
+    def _run(self, sql: str | None, messages: Messages, params: dict[str, Param]) -> pa.Table:
         if sql is None:
             return pa.table({})
         # DuckDB finds the batch by its variable name (a replacement scan): registering and
         # dropping a view per call would cost more than matching a small batch.
         owl_batch = _as_table(messages)  # noqa: F841 -- read by the query, by name
         with self._lock:
-            used = {k: v for k, v in self.params.items() if f"${k}" in sql}
-            return self._con.sql(sql, params=used).to_arrow_table()
+            return self._con.sql(sql, params=params or None).to_arrow_table()
 
     def evaluate(self, messages: Messages) -> list[pa.BooleanArray]:
         """A boolean mask per pattern, aligned with `messages`."""
@@ -114,7 +119,10 @@ class BatchEvaluator:
         return self.run(messages).values
 
     def run(self, messages: Messages, with_values: bool = True) -> Evaluation:
-        result = self._run(self._all_sql if with_values else self._masks_sql, messages)
+        if with_values:
+            result = self._run(self._all_sql, messages, self._all_params)
+        else:
+            result = self._run(self._masks_sql, messages, self._masks_params)
         n = len(self.patterns)
         masks = [pc.fill_null(result.column(i).combine_chunks(), False) for i in range(n)]
         values = (

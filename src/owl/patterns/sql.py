@@ -8,6 +8,9 @@ fields and non-numeric text give FALSE, never a runtime error (JSON functions si
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from owl.patterns import regex
@@ -40,6 +43,7 @@ from owl.patterns.errors import PatternError
 from owl.patterns.parser import parse, parse_metric_value
 
 Param = str | float
+_PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # A message field: a "quoted" run, a [bracketed] run, or a run of non-spaces (§7.1).
 FIELD_RE = r'"[^"]*"|\[[^\]]*\]|[^ ]+'
@@ -69,6 +73,53 @@ _JSON_OBJECT_GUARD = (
 def sql_string(text: str) -> str:
     """A SQL string literal."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def _literal(value: Param) -> str | None:
+    if isinstance(value, str):
+        return None if "\x00" in value else sql_string(value)
+    return f"CAST({float(value)!r} AS DOUBLE)" if math.isfinite(value) else None
+
+
+def inline_params(sql: str, params: Mapping[str, Param]) -> tuple[str, dict[str, Param]]:
+    """`sql` with its `$name` parameters written in as literals, and the ones left to bind.
+
+    DuckDB folds a constant needle or regex once per query, but a bound parameter once per
+    row: `contains(message, $p)` costs several times `contains(message, 'ERROR')`. Text inside
+    quoted literals (JSON paths such as '$."a"') is never touched.
+    """
+    out: list[str] = []
+    left: dict[str, Param] = {}
+    i, n = 0, len(sql)
+    while i < n:
+        c = sql[i]
+        if c == "'":
+            j = i + 1
+            while j < n:
+                if sql[j] == "'":
+                    if j + 1 < n and sql[j + 1] == "'":
+                        j += 2
+                        continue
+                    break
+                j += 1
+            out.append(sql[i : j + 1])
+            i = j + 1
+            continue
+        if c == "$":
+            m = _PARAM_NAME.match(sql, i + 1)
+            if m is not None and m.group(0) in params:
+                name = m.group(0)
+                literal = _literal(params[name])
+                if literal is None:
+                    left[name] = params[name]
+                    out.append(f"${name}")
+                else:
+                    out.append(literal)
+                i = m.end()
+                continue
+        out.append(c)
+        i += 1
+    return "".join(out), left
 
 
 def remainder_re(skip: int) -> str:
@@ -407,6 +458,7 @@ __all__ = [
     "Layout",
     "compile_ast",
     "compile_pattern",
+    "inline_params",
     "remainder_re",
     "value_sql",
 ]

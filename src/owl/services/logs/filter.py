@@ -18,6 +18,7 @@ from owl.domain.models import LogGroup
 from owl.domain.streams import stream_not_found
 from owl.errors import InvalidInputError
 from owl.patterns import PatternError, compile_pattern
+from owl.patterns.sql import inline_params
 from owl.services.base import Call, Params, Result
 from owl.services.logs import LOGS
 from owl.services.logs.limits import DEFAULT_PAGE_EVENTS
@@ -108,13 +109,14 @@ def filter_log_events(call: Call, p: Params) -> Result:
         after = Position(*position) if position else None
         scan = cursors.pop(token)
     if scan is None:
+        predicate, params = inline_params(pattern.sql, pattern.params)
         spec = ScanSpec(
             group.id,
             None if streams is None else frozenset(streams),
             lo=max(start or 0, group.retention_floor(call.backends.clock.now_ms())),
             hi=end if end is not None else MAX_INT64,
-            predicate=pattern.sql,
-            params=dict(pattern.params),
+            predicate=predicate,
+            params=dict(params),
             columns=_PROJECTION,
             joins=_JOIN,
             tables={"names": _names_table(call, group, streams)},
