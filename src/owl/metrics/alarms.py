@@ -20,7 +20,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -752,18 +751,6 @@ def _post(url: str, body: bytes) -> str | None:
         return f"retryable:{text}" if e.code >= 500 else text
     except (OSError, ValueError) as e:
         return f"retryable:{type(e).__name__}"
-
-
-# The engine of a metric store, for handlers that reach backends only through its fields.
-_ENGINES: weakref.WeakKeyDictionary[MetricStore, AlarmEngine] = weakref.WeakKeyDictionary()
-
-
-def attach(engine: AlarmEngine) -> None:
-    _ENGINES[engine.metrics] = engine
-
-
-def engine_of(metrics: MetricStore) -> AlarmEngine:
-    return _ENGINES[metrics]
 
 
 def load_endpoints(raw: str) -> dict[str, str]:

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 Dimensions = tuple[tuple[str, str], ...]  # (name, value) pairs sorted by name
 
 
@@ -36,3 +38,26 @@ class MetricSink(Protocol):
     """Where datums go; the metric store implements it."""
 
     def put(self, account_id: str, region: str, datums: Sequence[Datum]) -> None: ...
+
+
+# Past this many distinct values a distribution is kept as log-spaced buckets 2 % wide (each
+# value stands for its bucket within 1 %), as CloudWatch keeps percentiles approximately.
+MAX_DISTINCT = 256
+_STEP = float(np.log(1.02))
+
+
+def compact(
+    values: Sequence[float] | np.ndarray, counts: Sequence[float] | np.ndarray
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """A distribution with at most about MAX_DISTINCT distinct values (sorted), vectorised:
+    distributions of metric filters may hold a value per event."""
+    v = np.asarray(values, dtype=np.float64)
+    c = np.asarray(counts, dtype=np.float64)
+    if len(v) > MAX_DISTINCT:
+        mag = np.abs(v)
+        safe = np.where(mag > 0, mag, 1.0)
+        bucket = np.where(mag > 0, np.exp(np.round(np.log(safe) / _STEP) * _STEP), 0.0)
+        v = np.copysign(bucket, v)
+    keys, inverse = np.unique(v, return_inverse=True)
+    sums = np.bincount(inverse, weights=c, minlength=len(keys))
+    return tuple(keys.tolist()), tuple(sums.tolist())

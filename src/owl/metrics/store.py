@@ -21,13 +21,10 @@ from pathlib import Path
 
 import orjson
 
-from owl.metrics.datum import Datum, Dimensions
+from owl.metrics.datum import Datum, Dimensions, compact
 
 HIGH_RES_KEEP_S = 3 * 3600
 MINUTE_KEEP_S = 455 * 86400
-# Distinct values kept per point; past it, values are rounded to 3 significant digits (about
-# 0.5 % error on percentiles) so that a point stays small.
-MAX_DISTINCT = 1000
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -83,12 +80,6 @@ def _dims(text: str) -> Dimensions:
     return tuple((str(k), str(v)) for k, v in orjson.loads(text))
 
 
-def _round3(v: float) -> float:
-    if v == 0 or not math.isfinite(v):
-        return v
-    return round(v, 2 - int(math.floor(math.log10(abs(v)))))
-
-
 def merge_dist(
     a: tuple[Sequence[float], Sequence[float]] | None,
     b: tuple[Sequence[float], Sequence[float]] | None,
@@ -96,18 +87,7 @@ def merge_dist(
     """Two distributions as one (None: a statistic set, whose values are unknown, wins)."""
     if a is None or b is None:
         return None
-    acc: dict[float, float] = {}
-    for values, counts in (a, b):
-        for v, c in zip(values, counts, strict=True):
-            acc[v] = acc.get(v, 0.0) + c
-    if len(acc) > MAX_DISTINCT:
-        rounded: dict[float, float] = {}
-        for v, c in acc.items():
-            r = _round3(v)
-            rounded[r] = rounded.get(r, 0.0) + c
-        acc = rounded
-    keys = sorted(acc)
-    return tuple(keys), tuple(acc[k] for k in keys)
+    return compact([*a[0], *b[0]], [*a[1], *b[1]])
 
 
 def _encode_dist(dist: tuple[Sequence[float], Sequence[float]] | None) -> bytes | None:
@@ -119,13 +99,6 @@ def _decode_dist(blob: bytes | None) -> tuple[tuple[float, ...], tuple[float, ..
         return None
     values, counts = orjson.loads(blob)
     return tuple(values), tuple(counts)
-
-
-def _datum_dist(d: Datum) -> tuple[tuple[float, ...], tuple[float, ...]] | None:
-    if not d.values:
-        return None
-    counts = d.counts or tuple(1.0 for _ in d.values)
-    return merge_dist((d.values, counts), ((), ()))
 
 
 class MetricStore:
@@ -204,17 +177,30 @@ class MetricStore:
             " WHERE series_id=? AND res=? AND ts=? AND unit=?",
             (sid, res, ts, unit),
         ).fetchone()
+        values: list[float] = []
+        counts: list[float] = []
+        known = True  # False once a statistic set (no values) is folded in
         if row is not None:
             n, total, lo, hi = float(row[0]), float(row[1]), float(row[2]), float(row[3])
-            dist = _decode_dist(row[4])
+            old = _decode_dist(row[4])
+            if old is None:
+                known = False
+            else:
+                values += old[0]
+                counts += old[1]
         else:
-            n, total, lo, hi, dist = 0.0, 0.0, math.inf, -math.inf, ((), ())
+            n, total, lo, hi = 0.0, 0.0, math.inf, -math.inf
         for d in group:
             n += d.sample_count
             total += d.sum
             lo = min(lo, d.minimum)
             hi = max(hi, d.maximum)
-            dist = merge_dist(dist, _datum_dist(d))
+            if not d.values:
+                known = False
+            elif known:
+                values += d.values
+                counts += d.counts or [1.0] * len(d.values)
+        dist = compact(values, counts) if known else None
         cur.execute(
             "INSERT OR REPLACE INTO points (series_id, res, ts, unit, n, sum, min, max, dist)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

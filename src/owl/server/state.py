@@ -25,7 +25,7 @@ from owl.domain.models import AccessKey
 from owl.domain.pagination import TokenSigner, load_or_create_secret
 from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
-from owl.metrics.alarms import AlarmEngine, AlarmStore, attach, load_endpoints
+from owl.metrics.alarms import AlarmEngine, AlarmStore, load_endpoints
 from owl.metrics.store import MetricStore
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
@@ -66,6 +66,7 @@ class ServerState:
     lock: DataDirLock
     new_root_key: AccessKey | None
     faults: Faults
+    publisher: MetricPublisher
     _stop: threading.Event = field(default_factory=threading.Event)
     _sync_lock: threading.Lock = field(default_factory=threading.Lock)
     _worker: threading.Thread | None = None
@@ -93,6 +94,7 @@ class ServerState:
         """Evaluate every alarm now and wait for the actions it queued (the test hook)."""
         if self.alarms is None:
             return {"changed": 0, "delivered": True}
+        self.publisher.settle()  # metrics of what was ingested first
         changed = self.alarms.evaluate(force=True)
         return {"changed": changed, "delivered": self.alarms.wait_delivered()}
 
@@ -138,6 +140,7 @@ class ServerState:
             self.backends.cursors.close()
             self.backends.store.close()
             self.sync_stream_stats()
+            self.publisher.close()
             if self.alarms is not None:
                 self.alarms.store.close()
             self.backends.metrics.close()
@@ -206,13 +209,16 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             metrics=MetricStore(settings.data_dir / "metrics" / "metrics.db"),
             metric_filters=MetricFilters(engine, signer, clock),
         )
-        backends.publish = MetricPublisher(backends.metric_filters, backends.metrics).publish
+        publisher = MetricPublisher(backends.metric_filters, backends.metrics)
+        backends.publish = publisher.publish
+        backends.settle_metrics = publisher.settle
         alarms = AlarmEngine(
             AlarmStore(settings.data_dir / "metrics" / "alarms.db"),
             backends.metrics,
             clock.now_ms,
             load_endpoints(settings.alarm_actions),
         )
+        backends.alarms = alarms
         new_key = None
         if settings.dev:
             backends.accounts.ensure_account(settings.dev_account_id)
@@ -222,9 +228,8 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
     except BaseException:
         lock.release()
         raise
-    state = ServerState(settings, engine, backends, lock, new_key, faults)
+    state = ServerState(settings, engine, backends, lock, new_key, faults, publisher)
     state.alarms = alarms
-    attach(alarms)
     store.before_retire = state.sync_stream_stats
     backends.sync_stream_stats = state.sync_stream_stats
     state.start_workers()

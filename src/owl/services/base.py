@@ -19,6 +19,7 @@ from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
 from owl.errors import OwlError
 from owl.insights.executor import Executor
+from owl.metrics.alarms import AlarmEngine
 from owl.metrics.store import MetricStore
 from owl.protocol.errors import AwsError
 from owl.store.cursor import CursorCache
@@ -49,7 +50,11 @@ class Backends:
     metric_filters: MetricFilters
     queries: Executor = field(default_factory=Executor)  # Logs Insights queries
     # Metrics of a stored batch: (account, region, group id, group name, ts, messages).
-    publish: Callable[[str, str, int, str, Any, Any], None] = field(default=lambda *args: None)
+    # (account, region, group id, group name, ingest ms, ts, messages); metric_publish has it.
+    publish: Callable[[str, str, int, str, int, Any, Any], None] = field(default=lambda *args: None)
+    # Waits (up to the seconds given) until what was ingested is in the metrics.
+    settle_metrics: Callable[[float], bool] = field(default=lambda timeout: True)
+    alarms: AlarmEngine | None = None  # metric alarms: their store, evaluator and delivery
     # Persists the store's fresh per-stream statistics in the catalog (set by the server).
     sync_stream_stats: Callable[[], None] = field(default=lambda: None)
 

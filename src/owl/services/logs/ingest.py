@@ -213,6 +213,7 @@ async def put_log_events(call: Call, body: bytes) -> Result:
             call.scope.region,
             group.id,
             group.name,
+            now,
             batch.ts.slice(accepted.start, length),
             batch.messages.slice(accepted.start, length),
         )

@@ -18,7 +18,6 @@ from owl.metrics.alarms import (
     Alarm,
     AlarmEngine,
     HistoryItem,
-    engine_of,
 )
 from owl.metrics.alarms import STATIC_OPERATORS as _STATIC
 from owl.metrics.alarms import TREATMENTS as _TREATMENTS
@@ -49,7 +48,9 @@ def _missing(name: str) -> InvalidInputError:
 
 
 def _engine(call: Call) -> AlarmEngine:
-    return engine_of(call.backends.metrics)
+    engine = call.backends.alarms
+    assert engine is not None, "the server attaches the alarm engine at start"
+    return engine
 
 
 def _check_period(period: int, where: str) -> None:

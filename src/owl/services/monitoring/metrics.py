@@ -26,6 +26,7 @@ MAX_STATISTICS_POINTS = 1_440
 DEFAULT_MAX_DATAPOINTS = 100_800
 LIST_PAGE = 500
 RECENT_S = 3 * 3600
+SETTLE_S = 5.0  # at most this long for metric filters to catch up with ingestion
 
 
 def _invalid(message: str) -> InvalidInputError:
@@ -169,6 +170,7 @@ def _check_period(period: int, where: str) -> None:
 
 @MONITORING.operation("GetMetricStatistics")
 def get_metric_statistics(call: Call, p: Params) -> Result:
+    call.backends.settle_metrics(SETTLE_S)  # read what was ingested before
     stats = list(p.get("Statistics") or [])
     extended = list(p.get("ExtendedStatistics") or [])
     if stats and extended:
@@ -220,6 +222,7 @@ def get_metric_statistics(call: Call, p: Params) -> Result:
 
 @MONITORING.operation("GetMetricData")
 def get_metric_data(call: Call, p: Params) -> Result:
+    call.backends.settle_metrics(SETTLE_S)  # read what was ingested before
     queries = list(p["MetricDataQueries"])
     if len(queries) > 500:
         raise _invalid("The collection MetricDataQueries must not have more than 500 members.")
@@ -353,6 +356,7 @@ def _page(call: Call, p: Params, results: list[dict[str, Any]]) -> Result:
 
 @MONITORING.operation("ListMetrics")
 def list_metrics(call: Call, p: Params) -> Result:
+    call.backends.settle_metrics(SETTLE_S)  # read what was ingested before
     recent = p.get("RecentlyActive")
     since = None
     if recent is not None:
