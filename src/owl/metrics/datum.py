@@ -49,8 +49,9 @@ _STEP = float(np.log(1.02))
 def compact(
     values: Sequence[float] | np.ndarray, counts: Sequence[float] | np.ndarray
 ) -> tuple[tuple[float, ...], tuple[float, ...]]:
-    """A distribution with at most about MAX_DISTINCT distinct values (sorted), vectorised:
-    distributions of metric filters may hold a value per event."""
+    """A distribution kept small (sorted), vectorised: past MAX_DISTINCT distinct values it
+    becomes log buckets (about 117 per decade of magnitude), as metric filters may hand over
+    a distinct value per event."""
     v = np.asarray(values, dtype=np.float64)
     c = np.asarray(counts, dtype=np.float64)
     if len(v) > MAX_DISTINCT:

@@ -204,7 +204,9 @@ def get_metric_statistics(call: Call, p: Params) -> Result:
         _dimensions(p.get("Dimensions"), "Dimensions"),
     )
     points = (
-        [] if found is None else buckets(store(call), found.id, start, end, period, p.get("Unit"))
+        []
+        if found is None
+        else buckets(store(call), found.id, start, end, period, p.get("Unit"), basic=not functions)
     )
     datapoints = []
     for point in points:
@@ -307,7 +309,9 @@ def _metric_stat(
     if found is None:
         return Series(label, {})
     first = round_start(start, now_s, period)
-    ts, values = series(buckets(store(call), found.id, first, end, period, ms.get("Unit")), fn)
+    basic = ms["Stat"] in BASIC
+    points = buckets(store(call), found.id, first, end, period, ms.get("Unit"), basic=basic)
+    ts, values = series(points, fn)
     return Series(label, dict(zip(ts, values, strict=True)))
 
 
