@@ -1,10 +1,11 @@
 """Metrics out of an ingested batch: a group's metric filters, fused, and embedded metric format.
 
-Runs after the batch is durable, on the events that were stored. All filters of the group are
-one pass of the batch evaluator (a mask per filter, a column per metric value and dimension);
-DuckDB then folds each filter's matches per minute and dimension values into count, sum, min,
-max and a histogram, so Python sees one row per metric and minute, never one per event.
-Events before a filter existed never reach it: filters apply at ingestion only.
+Runs after the batch is durable, on the events that were stored, on a thread of its own (see
+MetricPublisher). All filters of the group are one pass of the batch evaluator (a mask per
+filter, a column per metric value and dimension); DuckDB then folds each filter's matches per
+minute and dimension values into count, sum, min, max and a histogram, so Python sees one row
+per metric and minute, never one per event. A filter counts only events ingested at or after
+its creation: filters are never retroactive.
 """
 
 from __future__ import annotations
@@ -90,13 +91,14 @@ class MetricPublisher:
     metrics call `settle` first, so that what was ingested before a read is in it.
     """
 
-    def __init__(self, filters: MetricFilters, sink: Any, max_pending: int = 256) -> None:
+    def __init__(self, filters: MetricFilters, sink: Any, max_pending: int = 32) -> None:
         self._filters = filters
         self._sink = sink
         self._compiled: dict[int, _Compiled] = {}
         self._lock = threading.Lock()  # the aggregation connection
         self._compile_lock = threading.Lock()
         self._con = duckdb.connect()
+        self._con.execute("SET threads = 1")  # small batches: one thread costs least
         self._queue: queue.Queue[_Batch | None] = queue.Queue(max_pending)
         self._done = threading.Condition()
         self._pending = 0
