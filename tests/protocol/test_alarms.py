@@ -533,3 +533,20 @@ def test_every_protocol(server: OwlServer, protocol: str) -> None:
         cw.set_alarm_state(AlarmName="absent", StateValue="OK", StateReason="x")
     assert error_of(e)[0] == "ResourceNotFound"
     cw.delete_alarms(AlarmNames=[name])
+
+
+def test_alarm_actions_flag_takes_a_file(tmp_path: Path, receiver: Receiver) -> None:
+    """`owl serve --alarm-actions FILE` maps action ARNs like OWL_ALARM_ACTIONS does."""
+    mapping = tmp_path / "actions.json"
+    mapping.write_text(json.dumps({OPS: f"{receiver.url}/from-file"}))
+    s = start_server(tmp_path / "data", "--test-hooks", "--alarm-actions", str(mapping))
+    try:
+        cw = s.client("cloudwatch")
+        _alarm(cw, "flagged", AlarmActions=[OPS])
+        _put(cw, "flagged", 5.0)
+        _next_hour(s)
+        assert _state(cw, "flagged")["StateValue"] == "ALARM"
+        got = [path for path, body in receiver.posts if "flagged" in body["Message"]]
+        assert got == ["/from-file"]
+    finally:
+        s.stop()

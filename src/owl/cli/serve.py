@@ -46,6 +46,14 @@ def serve(
             help="fsync the write-ahead log before acknowledging writes.", envvar="OWL_FSYNC"
         ),
     ] = True,
+    alarm_actions: Annotated[
+        str | None,
+        typer.Option(
+            "--alarm-actions",
+            help="Alarm action ARN -> URL: a JSON object, or the path of a file holding one.",
+            envvar="OWL_ALARM_ACTIONS",
+        ),
+    ] = None,
     test_hooks: Annotated[
         bool,
         typer.Option("--test-hooks", hidden=True, help="Serve /_owl/flush and /_owl/faults."),
@@ -66,6 +74,7 @@ def serve(
         dev_account_id=dev_account_id,
         log_level=log_level,
         fsync=fsync,
+        alarm_actions=alarm_actions,
         test_hooks=test_hooks or None,
     )
     logging.basicConfig(
