@@ -54,7 +54,13 @@ _STRIP = (
     "ELSE _t END"
 )
 # The stripped field list; `_f` is bound to it by a one-element list_transform.
-FIELDS_SQL = f"list_transform(regexp_extract_all(message, '{FIELD_RE}'), lambda _t: {_STRIP})"
+_QUOTED_FIELDS = f"list_transform(regexp_extract_all(message, '{FIELD_RE}'), lambda _t: {_STRIP})"
+# Without a quote or a bracket in the message every field is a run of non-spaces: splitting on
+# spaces gives the same list several times faster than the regex (VPC flow logs, for one).
+FIELDS_SQL = (
+    "(CASE WHEN contains(message, '\"') OR contains(message, '[') "
+    f"THEN {_QUOTED_FIELDS} ELSE list_filter(string_split(message, ' '), lambda _s: _s <> '') END)"
+)
 _NUMERIC_JSON = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
 _BLANKS = "' ' || chr(9) || chr(10) || chr(13)"  # JSON's whitespace
 OBJECT_TEXT = (
@@ -78,7 +84,9 @@ def sql_string(text: str) -> str:
 def _literal(value: Param) -> str | None:
     if isinstance(value, str):
         return None if "\x00" in value else sql_string(value)
-    return f"CAST({float(value)!r} AS DOUBLE)" if math.isfinite(value) else None
+    # Exponent form: DuckDB reads it as a DOUBLE exactly (a plain decimal literal goes
+    # through DECIMAL first and may lose the last digit); 17 digits round-trip any double.
+    return f"CAST({float(value):.16e} AS DOUBLE)" if math.isfinite(value) else None
 
 
 def inline_params(sql: str, params: Mapping[str, Param]) -> tuple[str, dict[str, Param]]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from owl.patterns import PatternError, parse
 from owl.patterns.ast import (
@@ -14,6 +17,7 @@ from owl.patterns.ast import (
     NumberValue,
     StringValue,
 )
+from owl.patterns.sql import FIELD_RE, FIELDS_SQL
 
 from .support import extracted, select
 
@@ -206,3 +210,16 @@ def test_grammar_field_names_and_slots() -> None:
         "[a = 1, b] x",
     ):
         rejected(bad)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.sampled_from(list("ab1 .:\t\n-=é")), max_size=40))
+def test_7_1_space_split_equals_the_field_regex_without_quotes_or_brackets(message: str) -> None:
+    """FIELDS_SQL splits on spaces when the message has no quote or bracket; that must give
+    exactly what the field regex gives."""
+    regex = f"regexp_extract_all(message, '{FIELD_RE}')"
+    with duckdb.connect() as con:
+        fast, slow = con.execute(
+            f"SELECT {FIELDS_SQL}, {regex} FROM (SELECT ? AS message)", [message]
+        ).fetchone() or (None, None)
+    assert fast == slow

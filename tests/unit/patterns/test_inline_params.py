@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import duckdb
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from owl.patterns import compile_pattern
@@ -13,6 +13,7 @@ TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=20)
 SQL = "SELECT $a = $b, $a || '$a', contains($a, $b), $f * 2, '$b''s', $a10, length($a)"
 
 
+@example(a="", b="", f=0.011867351315221155, a10="")  # a DECIMAL literal lost a digit
 @settings(max_examples=300, deadline=None)
 @given(a=TEXT, b=TEXT, f=st.floats(allow_nan=False, allow_infinity=False), a10=TEXT)
 def test_inlined_equals_bound(a: str, b: str, f: float, a10: str) -> None:
@@ -27,7 +28,7 @@ def test_inlined_equals_bound(a: str, b: str, f: float, a10: str) -> None:
 def test_nul_bytes_and_non_finite_numbers_stay_bound() -> None:
     sql, left = inline_params("SELECT $a, $f, $g", {"a": "x\x00y", "f": float("inf"), "g": 1.5})
     assert left == {"a": "x\x00y", "f": float("inf")}
-    assert sql == "SELECT $a, $f, CAST(1.5 AS DOUBLE)"
+    assert sql == "SELECT $a, $f, CAST(1.5000000000000000e+00 AS DOUBLE)"
 
 
 @given(
