@@ -49,8 +49,8 @@ class Backends:
     metrics: MetricStore
     metric_filters: MetricFilters
     queries: Executor = field(default_factory=Executor)  # Logs Insights queries
-    # Metrics of a stored batch: (account, region, group id, group name, ts, messages).
-    # (account, region, group id, group name, ingest ms, ts, messages); metric_publish has it.
+    # Hands a stored batch to metric publishing: (account, region, group id, group name,
+    # ingest ms, ts, messages); see services/logs/metric_publish.
     publish: Callable[[str, str, int, str, int, Any, Any], None] = field(default=lambda *args: None)
     # Waits (up to the seconds given) until what was ingested is in the metrics.
     settle_metrics: Callable[[float], bool] = field(default=lambda timeout: True)
