@@ -24,6 +24,7 @@ import argparse
 import datetime as dt
 import http.client
 import json
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -46,8 +47,9 @@ import _workload as wl  # noqa: E402
 from _meta import git_rev, loadavg, say, version  # noqa: E402
 from ingest import Workload, check_ingest, put_plan, run_parallel  # noqa: E402
 
+from owl.domain.master_key import load_master_key  # noqa: E402
 from owl.metrics.datum import Datum  # noqa: E402
-from owl.metrics.store import MetricStore  # noqa: E402
+from owl.metrics.store import MetricStore, derive_key  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GROUP, NS, CLIENTS = "/bench/metric-filters", "Bench", 4
@@ -245,8 +247,10 @@ def load_owl_metrics(root: Path, days: int, end_s: int) -> srv.Server:
         Namespace=NS, MetricData=[{"MetricName": "probe", "Value": 1}]
     )
     srv.stop(server)
-    store = MetricStore(data / "metrics" / "metrics.db")
-    account, region = store._con.execute("SELECT account, region FROM series LIMIT 1").fetchone()
+    path = data / "metrics" / "metrics.db"
+    with sqlite3.connect(path) as con:  # the account the server made, from the probe
+        account, region = con.execute("SELECT account, region FROM series LIMIT 1").fetchone()
+    store = MetricStore(path, derive_key(load_master_key(data)))
     t = time.perf_counter()
     for d in range(days):
         store.put(account, region, datums(end_s - (days - d) * 86400, range(100)))

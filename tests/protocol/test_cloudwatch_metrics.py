@@ -308,3 +308,56 @@ def test_metrics_survive_a_restart(private: OwlServer) -> None:
         assert [(p["Sum"], p["Unit"]) for p in points] == [(6.0, "Count")]
     finally:
         again.stop()
+
+
+def test_metric_identities_are_encrypted_at_rest(private: OwlServer) -> None:
+    """Namespaces, names and dimension values (which metric filters take from log fields)
+    never reach the metric store's files in clear, and read back after a restart."""
+    marker = "owl-metric-marker-3b9e"
+    cw, logs = private.client("cloudwatch"), private.client()
+    cw.put_metric_data(
+        Namespace=f"{marker}-ns",
+        MetricData=[
+            {
+                "MetricName": f"{marker}-name",
+                "Dimensions": [{"Name": "User", "Value": f"{marker}-put"}],
+                "Value": 1.0,
+            }
+        ],
+    )
+    logs.create_log_group(logGroupName="/enc/metrics")
+    logs.create_log_stream(logGroupName="/enc/metrics", logStreamName="s")
+    logs.put_metric_filter(
+        logGroupName="/enc/metrics",
+        filterName="by-user",
+        filterPattern="{ $.user = * }",
+        metricTransformations=[
+            {
+                "metricName": "Logins",
+                "metricNamespace": "App",
+                "metricValue": "1",
+                "dimensions": {"User": "$.user"},
+            }
+        ],
+    )
+    ms = int(_minute(-1).timestamp() * 1000)
+    logs.put_log_events(
+        logGroupName="/enc/metrics",
+        logStreamName="s",
+        logEvents=[{"timestamp": ms, "message": f'{{"user": "{marker}-log"}}'}],
+    )
+    assert len(cw.list_metrics()["Metrics"]) == 2  # both are in (the read waits for them)
+    private.stop()
+    files = [f for f in (private.data_dir / "metrics").iterdir() if f.is_file()]
+    assert any(f.name.startswith("metrics.db") for f in files)
+    for f in files:
+        if f.name.startswith("metrics.db"):
+            assert marker.encode() not in f.read_bytes(), f
+    again = start_server(private.data_dir)
+    try:
+        listed = again.client("cloudwatch").list_metrics()["Metrics"]
+        values = sorted(d["Value"] for m in listed for d in m["Dimensions"])
+        assert values == [f"{marker}-log", f"{marker}-put"]
+        assert {m["Namespace"] for m in listed} == {f"{marker}-ns", "App"}
+    finally:
+        again.stop()

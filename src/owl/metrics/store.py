@@ -8,11 +8,19 @@ of log events costs one upsert per metric and minute, not one per event.
 
 Resolution 60 holds every datum; high-resolution datums (StorageResolution 1) are kept at 1 s
 as well, for three hours, as CloudWatch keeps them. Minute data is kept 15 months.
+
+Encrypted at rest like the events they come from: a metric's namespace, name and dimension
+values (which metric filters take from log fields) are sealed with AES-GCM under a key derived
+from the master key, and found again by an HMAC of them; the file holds only numbers, units,
+account ids and ciphertext.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import math
+import os
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
@@ -20,22 +28,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from owl.metrics.datum import Datum, Dimensions, compact
 
 HIGH_RES_KEEP_S = 3 * 3600
 MINUTE_KEEP_S = 455 * 86400
 
+SCHEMA_VERSION = 2  # 1: identities in clear (never released); its tables are dropped
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
   id INTEGER PRIMARY KEY,
   account TEXT NOT NULL,
   region TEXT NOT NULL,
-  namespace TEXT NOT NULL,
-  name TEXT NOT NULL,
-  dims TEXT NOT NULL,
+  ident BLOB NOT NULL,   -- HMAC of (namespace, name, dimensions)
+  sealed BLOB NOT NULL,  -- nonce + AES-GCM of them, the HMAC as associated data
   last_ms INTEGER NOT NULL,
-  UNIQUE (account, region, namespace, name, dims)
+  UNIQUE (account, region, ident)
 );
 CREATE TABLE IF NOT EXISTS points (
   series_id INTEGER NOT NULL,
@@ -76,8 +87,12 @@ def dims_key(dimensions: Dimensions) -> str:
     return orjson.dumps([list(d) for d in sorted(dimensions)]).decode()
 
 
-def _dims(text: str) -> Dimensions:
-    return tuple((str(k), str(v)) for k, v in orjson.loads(text))
+def derive_key(master: bytes) -> bytes:
+    """The metric store's key, derived from the server's master key."""
+    return HKDF(SHA256(), 32, salt=None, info=b"owl metrics identities v1").derive(master)
+
+
+Identity = tuple[str, str, Dimensions]  # namespace, name, dimensions
 
 
 def merge_dist(
@@ -104,14 +119,34 @@ def _decode_dist(blob: bytes | None) -> tuple[tuple[float, ...], tuple[float, ..
 class MetricStore:
     """Thread-safe; one SQLite connection in WAL mode (writes are small upserts)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._con = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._con.execute("PRAGMA journal_mode=WAL")
         self._con.execute("PRAGMA synchronous=NORMAL")
+        (version,) = self._con.execute("PRAGMA user_version").fetchone()
+        if version < SCHEMA_VERSION:
+            self._con.executescript("DROP TABLE IF EXISTS series; DROP TABLE IF EXISTS points;")
+            self._con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         self._con.executescript(_SCHEMA)
         self._lock = threading.Lock()
-        self._ids: dict[tuple[str, str, str, str, str], int] = {}
+        self._mac_key, self._aead = key, AESGCM(key)
+        self._ids: dict[tuple[str, str, bytes], int] = {}
+        self._identities: dict[int, Identity] = {}  # series id → its opened identity
+
+    def _ident(self, namespace: str, name: str, dimensions: Dimensions) -> tuple[bytes, bytes]:
+        plain = orjson.dumps([namespace, name, [list(d) for d in sorted(dimensions)]])
+        return hmac.new(self._mac_key, plain, hashlib.sha256).digest(), plain
+
+    def _open(self, sid: int, ident: bytes, sealed: bytes) -> Identity:
+        hit = self._identities.get(sid)
+        if hit is None:
+            namespace, name, dims = orjson.loads(
+                self._aead.decrypt(sealed[:12], sealed[12:], ident)
+            )
+            hit = (str(namespace), str(name), tuple((str(k), str(v)) for k, v in dims))
+            self._identities[sid] = hit
+        return hit
 
     def close(self) -> None:
         with self._lock:
@@ -149,19 +184,20 @@ class MetricStore:
                 raise
 
     def _series_id(self, cur: sqlite3.Cursor, account: str, region: str, d: Datum) -> int:
-        key = (account, region, d.namespace, d.name, dims_key(d.dimensions))
+        ident, plain = self._ident(d.namespace, d.name, d.dimensions)
+        key = (account, region, ident)
         sid = self._ids.get(key)
         if sid is None:
             row = cur.execute(
-                "SELECT id FROM series WHERE account=? AND region=? AND namespace=? AND name=?"
-                " AND dims=?",
-                key,
+                "SELECT id FROM series WHERE account=? AND region=? AND ident=?", key
             ).fetchone()
             if row is None:
+                nonce = os.urandom(12)
+                sealed = nonce + self._aead.encrypt(nonce, plain, ident)
                 cur.execute(
-                    "INSERT INTO series (account, region, namespace, name, dims, last_ms)"
-                    " VALUES (?, ?, ?, ?, ?, ?)",
-                    (*key, d.timestamp_ms),
+                    "INSERT INTO series (account, region, ident, sealed, last_ms)"
+                    " VALUES (?, ?, ?, ?, ?)",
+                    (account, region, ident, sealed, d.timestamp_ms),
                 )
                 sid = int(cur.lastrowid or 0)
             else:
@@ -225,11 +261,11 @@ class MetricStore:
         self, account_id: str, region: str, namespace: str, name: str, dimensions: Dimensions
     ) -> Series | None:
         """The metric with exactly these dimensions."""
+        ident, _ = self._ident(namespace, name, dimensions)
         with self._lock:
             row = self._con.execute(
-                "SELECT id, last_ms FROM series WHERE account=? AND region=? AND namespace=?"
-                " AND name=? AND dims=?",
-                (account_id, region, namespace, name, dims_key(dimensions)),
+                "SELECT id, last_ms FROM series WHERE account=? AND region=? AND ident=?",
+                (account_id, region, ident),
             ).fetchone()
         if row is None:
             return None
@@ -244,20 +280,23 @@ class MetricStore:
         name: str | None = None,
         active_since_ms: int | None = None,
     ) -> list[Series]:
-        """Metrics of an account and region, ordered by namespace, name and dimensions."""
-        sql = "SELECT id, namespace, name, dims, last_ms FROM series WHERE account=? AND region=?"
+        """Metrics of an account and region, ordered by namespace, name and dimensions
+        (identities are opened here, once per series and process, then filtered)."""
+        sql = "SELECT id, ident, sealed, last_ms FROM series WHERE account=? AND region=?"
         args: list[object] = [account_id, region]
-        for column, value in (("namespace", namespace), ("name", name)):
-            if value is not None:
-                sql += f" AND {column} = ?"
-                args.append(value)
         if active_since_ms is not None:
             sql += " AND last_ms >= ?"
             args.append(active_since_ms)
-        sql += " ORDER BY namespace, name, dims"
         with self._lock:
             rows = self._con.execute(sql, args).fetchall()
-        return [Series(int(r[0]), r[1], r[2], _dims(r[3]), int(r[4])) for r in rows]
+            found = [(int(r[0]), self._open(int(r[0]), r[1], r[2]), int(r[3])) for r in rows]
+        out = [
+            Series(sid, ns, n, dims, last)
+            for sid, (ns, n, dims), last in found
+            if (namespace is None or ns == namespace) and (name is None or n == name)
+        ]
+        out.sort(key=lambda s: (s.namespace, s.name, dims_key(s.dimensions)))
+        return out
 
     def points(
         self, series_id: int, start_s: int, end_s: int, res: int, unit: str | None = None

@@ -26,7 +26,7 @@ from owl.domain.pagination import TokenSigner, load_or_create_secret
 from owl.domain.query_definitions import QueryDefinitions
 from owl.domain.streams import LogStreams
 from owl.metrics.alarms import AlarmEngine, AlarmStore, load_endpoints
-from owl.metrics.store import MetricStore
+from owl.metrics.store import MetricStore, derive_key
 from owl.server.lock import DataDirLock
 from owl.services.base import Backends
 from owl.services.logs.metric_publish import MetricPublisher
@@ -206,7 +206,9 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             query_definitions=QueryDefinitions(engine, signer, clock),
             keys=keys,
             data_keys=data_keys,
-            metrics=MetricStore(settings.data_dir / "metrics" / "metrics.db"),
+            metrics=MetricStore(
+                settings.data_dir / "metrics" / "metrics.db", derive_key(keys.master_key)
+            ),
             metric_filters=MetricFilters(engine, signer, clock),
         )
         publisher = MetricPublisher(backends.metric_filters, backends.metrics)

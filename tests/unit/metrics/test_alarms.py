@@ -175,7 +175,7 @@ def test_store_round_trip_and_history(tmp_path: Path) -> None:
 
 def test_one_evaluator_pass_on_stored_metrics(tmp_path: Path) -> None:
     now = [1_796_606_400_000 + 30_000]
-    metrics = MetricStore(tmp_path / "metrics.db")
+    metrics = MetricStore(tmp_path / "metrics.db", bytes(32))
     engine = AlarmEngine(AlarmStore(tmp_path / "alarms.db"), metrics, lambda: now[0])
     engine.store.save(Alarm("1", "r", "a", _config(), {}))
     d = Datum(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import secrets
 import tempfile
 from pathlib import Path
 
@@ -20,7 +21,7 @@ SAMPLE = st.tuples(st.integers(0, 3 * 3600 - 1), VALUE, st.sampled_from(["Count"
 
 
 def _store() -> MetricStore:
-    return MetricStore(Path(tempfile.mkdtemp()) / "metrics.db")
+    return MetricStore(Path(tempfile.mkdtemp()) / "metrics.db", secrets.token_bytes(32))
 
 
 def _datum(offset_s: int, value: float, unit: str, resolution: int = 60) -> Datum:
