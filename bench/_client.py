@@ -28,15 +28,27 @@ class ServiceError(Exception):
 
 
 class LeanLogs:
-    """CloudWatch Logs JSON 1.1 over one keep-alive connection: SigV4 signing, orjson parsing."""
+    """CloudWatch Logs JSON 1.1 over one keep-alive connection: SigV4 signing, orjson parsing.
 
-    def __init__(self, server: srv.Server) -> None:
+    Another AWS JSON service by its signing name, target prefix and JSON version (CloudWatch:
+    "monitoring", "GraniteServiceVersion20100801", "1.0").
+    """
+
+    def __init__(
+        self,
+        server: srv.Server,
+        *,
+        service: str = "logs",
+        target: str = TARGET,
+        json_version: str = "1.1",
+    ) -> None:
         self.url = server.endpoint + "/"
         parts = urlsplit(self.url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.auth = SigV4Auth(
-            Credentials(server.access_key_id, server.secret_access_key), "logs", srv.REGION
+            Credentials(server.access_key_id, server.secret_access_key), service, srv.REGION
         )
+        self.target, self.content_type = target, f"application/x-amz-json-{json_version}"
         self.conn: http.client.HTTPConnection | None = None
 
     def call(self, operation: str, params: dict[str, Any], timeout: float = 900.0) -> Any:
@@ -49,8 +61,8 @@ class LeanLogs:
             url=self.url,
             data=body,
             headers={
-                "Content-Type": "application/x-amz-json-1.1",
-                "X-Amz-Target": f"{TARGET}.{operation}",
+                "Content-Type": self.content_type,
+                "X-Amz-Target": f"{self.target}.{operation}",
             },
         )
         self.auth.add_auth(request)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import http.client
 import json
 import sqlite3
 import statistics
@@ -32,18 +31,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import boto3
-import orjson
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import _servers as srv  # noqa: E402
 import _workload as wl  # noqa: E402
+from _client import LeanLogs  # noqa: E402
 from _meta import git_rev, loadavg, say, version  # noqa: E402
 from ingest import Workload, check_ingest, put_plan, run_parallel  # noqa: E402
 
@@ -70,37 +65,11 @@ FILTERS: list[tuple[str, str, str, dict[str, str]]] = [
 ]
 
 
-class LeanCloudWatch:
-    """CloudWatch over AWS JSON 1.0: botocore's SigV4 signer, one keep-alive connection."""
-
-    def __init__(self, server: srv.Server) -> None:
-        parts = urlsplit(server.endpoint)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.url = server.endpoint + "/"
-        creds = Credentials(server.access_key_id, server.secret_access_key)
-        self.auth = SigV4Auth(creds, "monitoring", srv.REGION)
-        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
-
-    def call(self, operation: str, params: dict[str, Any]) -> Any:
-        body = orjson.dumps(params)
-        request = AWSRequest(
-            method="POST",
-            url=self.url,
-            data=body,
-            headers={
-                "Content-Type": "application/x-amz-json-1.0",
-                "X-Amz-Target": f"GraniteServiceVersion20100801.{operation}",
-            },
-        )
-        self.auth.add_auth(request)
-        headers = dict(request.headers.items())
-        headers["Host"] = f"{self.host}:{self.port}"
-        self.conn.request("POST", "/", body=body, headers=headers)
-        response = self.conn.getresponse()
-        data = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{operation}: {response.status} {data[:300]!r}")
-        return orjson.loads(data) if data else {}
+def lean_cloudwatch(server: srv.Server) -> LeanLogs:
+    """CloudWatch over AWS JSON 1.0 with the benchmarks' lean client."""
+    return LeanLogs(
+        server, service="monitoring", target="GraniteServiceVersion20100801", json_version="1.0"
+    )
 
 
 def cloudwatch(server: srv.Server) -> Any:
@@ -173,7 +142,7 @@ def ingest_once(root: Path, filters: int, msgs: list[str], start_ms: int) -> dic
 
 
 def published_sum(server: srv.Server, name: str, start_ms: int) -> float:
-    out = LeanCloudWatch(server).call(
+    out = lean_cloudwatch(server).call(
         "GetMetricData",
         {
             "MetricDataQueries": [
@@ -285,7 +254,7 @@ def time_requests(fn: Any, n: int) -> list[float]:
 
 
 def measure_gmd(server: srv.Server, params: dict[str, Any], n: int) -> dict[str, Any]:
-    lean = LeanCloudWatch(server)
+    lean = lean_cloudwatch(server)
     answer = lean.call("GetMetricData", params)
     points = sum(len(r["Values"]) for r in answer["MetricDataResults"])
     client = cloudwatch(server)

@@ -30,15 +30,12 @@ def _minute(offset: int = 0) -> dt.datetime:
 
 def _stats(cw: Any, ns: str, name: str, period: int, **kw: Any) -> list[dict[str, Any]]:
     kw.setdefault("Statistics", ["SampleCount", "Sum", "Average", "Minimum", "Maximum"])
+    kw.setdefault("StartTime", _minute(-30))
+    kw.setdefault("EndTime", _minute(2))
     kw = {k: v for k, v in kw.items() if v is not None}
-    points = cw.get_metric_statistics(
-        Namespace=ns,
-        MetricName=name,
-        StartTime=_minute(-30),
-        EndTime=_minute(2),
-        Period=period,
-        **kw,
-    )["Datapoints"]
+    points = cw.get_metric_statistics(Namespace=ns, MetricName=name, Period=period, **kw)[
+        "Datapoints"
+    ]
     return sorted(points, key=lambda p: p["Timestamp"])
 
 
@@ -65,8 +62,11 @@ def test_values_counts_and_statistic_sets_fold_into_every_statistic(owl_server: 
     ]
     assert points[0]["Average"] == pytest.approx(69 / 7)
     assert points[0]["Timestamp"] == t
-    # A period of 5 minutes folds both minutes into one bucket.
-    assert [p["SampleCount"] for p in _stats(cw, ns, "Lat", 300)] in ([8.0], [7.0, 1.0])
+    # Buckets run from the start time: a 5-minute period from t folds both minutes into one.
+    folded = _stats(cw, ns, "Lat", 300, StartTime=t - dt.timedelta(minutes=25))
+    assert [(p["Timestamp"], p["SampleCount"]) for p in folded] == [(t, 8.0)]
+    shifted = _stats(cw, ns, "Lat", 300, StartTime=t - dt.timedelta(minutes=24))
+    assert [p["SampleCount"] for p in shifted] == [7.0, 1.0]
 
 
 def test_percentiles_from_values(owl_server: OwlServer) -> None:

@@ -14,14 +14,13 @@ import logging
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 import duckdb
 import numpy as np
 import pyarrow as pa
 
 from owl.domain.metric_filters import MetricFilter, MetricFilters
-from owl.metrics.datum import Datum, compact
+from owl.metrics.datum import Datum, MetricSink, compact
 from owl.metrics.emf import emf_datums
 from owl.patterns import BatchEvaluator, parse
 
@@ -91,7 +90,7 @@ class MetricPublisher:
     metrics call `settle` first, so that what was ingested before a read is in it.
     """
 
-    def __init__(self, filters: MetricFilters, sink: Any, max_pending: int = 32) -> None:
+    def __init__(self, filters: MetricFilters, sink: MetricSink, max_pending: int = 32) -> None:
         self._filters = filters
         self._sink = sink
         self._compiled: dict[int, _Compiled] = {}

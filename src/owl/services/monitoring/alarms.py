@@ -25,6 +25,13 @@ from owl.metrics.statistics import BASIC, parse_stat
 from owl.protocol.errors import AwsError
 from owl.services.base import Call, Params, Result
 from owl.services.monitoring import MONITORING
+from owl.services.monitoring.common import (
+    combination,
+    invalid,
+    missing,
+    next_token,
+    position,
+)
 
 DEFAULT_RECORDS = 50
 HISTORY_RECORDS = 100
@@ -35,18 +42,6 @@ _ARN = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d*:.+")
 _ALARM_ARN = re.compile(r"arn:aws[a-z-]*:cloudwatch:([a-z0-9-]+):(\d{12}):alarm:(.+)")
 
 
-def _invalid(message: str) -> InvalidInputError:
-    return InvalidInputError(message)
-
-
-def _combination(message: str) -> InvalidInputError:
-    return InvalidInputError(message, reason="combination")
-
-
-def _missing(name: str) -> InvalidInputError:
-    return InvalidInputError(f"The parameter {name} is required.", reason="missing")
-
-
 def _engine(call: Call) -> AlarmEngine:
     engine = call.backends.alarms
     assert engine is not None, "the server attaches the alarm engine at start"
@@ -55,15 +50,15 @@ def _engine(call: Call) -> AlarmEngine:
 
 def _check_period(period: int, where: str) -> None:
     if period not in (10, 20, 30) and (period <= 0 or period % 60):
-        raise _invalid(f"The parameter {where} must be 10, 20, 30 or a multiple of 60.")
+        raise invalid(f"The parameter {where} must be 10, 20, 30 or a multiple of 60.")
 
 
 def _check_single(p: Params) -> None:
     for name in ("Namespace", "MetricName", "Period"):
         if name not in p:
-            raise _missing(name)
+            raise missing(name)
     if "Statistic" in p and "ExtendedStatistic" in p:
-        raise _combination(
+        raise combination(
             "The parameters Statistic and ExtendedStatistic are mutually exclusive and you"
             " have specified both."
         )
@@ -73,18 +68,18 @@ def _check_single(p: Params) -> None:
         )
     ext = p.get("ExtendedStatistic")
     if ext is not None and (ext in BASIC or parse_stat(ext) is None):
-        raise _invalid(f"The value {ext} for parameter ExtendedStatistic is not supported.")
+        raise invalid(f"The value {ext} for parameter ExtendedStatistic is not supported.")
     low = p.get("EvaluateLowSampleCountPercentile")
     if low is not None and low not in ("evaluate", "ignore"):
-        raise _invalid(
+        raise invalid(
             f"The value {low} for parameter EvaluateLowSampleCountPercentile is not supported."
         )
     if low is not None and ext is None:
-        raise _combination(
+        raise combination(
             "The parameter EvaluateLowSampleCountPercentile needs a percentile ExtendedStatistic."
         )
     if len({d["Name"] for d in p.get("Dimensions") or []}) != len(p.get("Dimensions") or []):
-        raise _invalid("No Metric may specify the same dimension twice.")
+        raise invalid("No Metric may specify the same dimension twice.")
     _check_period(int(p["Period"]), "Period")
 
 
@@ -92,29 +87,29 @@ def _check_metrics(p: Params) -> int:
     """Check a metric math alarm's queries; returns the period it evaluates on."""
     given = [k for k in _SINGLE if k in p]
     if given:
-        raise _combination(
+        raise combination(
             f"The parameters Metrics and {given[0]} are mutually exclusive and you have"
             " specified both."
         )
     queries = p["Metrics"]
     if sum(bool(q.get("ReturnData", True)) for q in queries) != 1:
-        raise _invalid("Exactly one element of the metrics list should return data.")
+        raise invalid("Exactly one element of the metrics list should return data.")
     ids = [q["Id"] for q in queries]
     if len(set(ids)) != len(ids):
-        raise _invalid("The values of Metrics.member.N.Id must be unique.")
+        raise invalid("The values of Metrics.member.N.Id must be unique.")
     periods: list[int] = []
     for i, q in enumerate(queries, 1):
         where = f"Metrics.member.{i}"
         if ("MetricStat" in q) == ("Expression" in q):
-            raise _combination(
+            raise combination(
                 f"Exactly one of {where}.MetricStat and {where}.Expression must be given."
             )
         if not re.fullmatch(r"[a-z][A-Za-z0-9_]*", q["Id"]):
-            raise _invalid(f"The value {q['Id']} for parameter {where}.Id is invalid.")
+            raise invalid(f"The value {q['Id']} for parameter {where}.Id is invalid.")
         if "MetricStat" in q:
             ms = q["MetricStat"]
             if parse_stat(ms["Stat"]) is None:
-                raise _invalid(
+                raise invalid(
                     f"The value {ms['Stat']} for parameter {where}.MetricStat.Stat is invalid."
                 )
             _check_period(int(ms["Period"]), f"{where}.MetricStat.Period")
@@ -123,7 +118,7 @@ def _check_metrics(p: Params) -> int:
             _check_period(int(q["Period"]), f"{where}.Period")
             periods.append(int(q["Period"]))
     if not periods:
-        raise _invalid("A metric math alarm needs at least one MetricStat.")
+        raise invalid("A metric math alarm needs at least one MetricStat.")
     return periods[0]
 
 
@@ -131,35 +126,35 @@ def _check_actions(p: Params) -> None:
     for key in ("OKActions", "AlarmActions", "InsufficientDataActions"):
         actions = p.get(key) or []
         if len(actions) > 5:
-            raise _invalid(f"The collection {key} must not have a size greater than 5.")
+            raise invalid(f"The collection {key} must not have a size greater than 5.")
         for arn in actions:
             if not _ARN.fullmatch(arn):
-                raise _invalid(f"Invalid arn syntax: {arn}")
+                raise invalid(f"Invalid arn syntax: {arn}")
 
 
 @MONITORING.operation("PutMetricAlarm")
 def put_metric_alarm(call: Call, p: Params) -> Result:
     if p.get("EvaluationCriteria") or p.get("ThresholdMetricId"):
-        raise _invalid("owl evaluates static thresholds only (no PromQL or anomaly band alarms).")
+        raise invalid("owl evaluates static thresholds only (no PromQL or anomaly band alarms).")
     operator = p.get("ComparisonOperator")
     if operator is None:
-        raise _missing("ComparisonOperator")
+        raise missing("ComparisonOperator")
     if operator not in _STATIC:
-        raise _invalid(
+        raise invalid(
             f"The value {operator} for parameter ComparisonOperator is not supported: owl has"
             " no anomaly detection models."
         )
     if "Threshold" not in p:
-        raise _missing("Threshold")
+        raise missing("Threshold")
     if "EvaluationPeriods" not in p:
-        raise _missing("EvaluationPeriods")
+        raise missing("EvaluationPeriods")
     if "Metrics" in p:
         period = _check_metrics(p)
     elif "MetricName" in p or "Namespace" in p:
         _check_single(p)
         period = int(p["Period"])
     else:
-        raise _combination("Exactly one of MetricName and Metrics must be specified.")
+        raise combination("Exactly one of MetricName and Metrics must be specified.")
     n = int(p["EvaluationPeriods"])
     m = int(p.get("DatapointsToAlarm") or n)
     if m > n:
@@ -169,20 +164,20 @@ def put_metric_alarm(call: Call, p: Params) -> Result:
         )
     limit, span = (604_800, "week") if period >= 3600 else (86_400, "day")
     if n * period > limit:
-        raise _invalid(
+        raise invalid(
             f"Metrics cannot be checked across more than a {span} (EvaluationPeriods * Period"
             f" must be <= {limit})"
         )
     treat = p.get("TreatMissingData", "missing")
     if treat not in _TREATMENTS:
-        raise _invalid(
+        raise invalid(
             f"The value {treat} for parameter TreatMissingData is not supported: it must be"
             " breaching, notBreaching, ignore or missing."
         )
     _check_actions(p)
     tags = p.get("Tags") or []
     if len(tags) > MAX_TAGS:
-        raise _invalid(f"The collection Tags must not have a size greater than {MAX_TAGS}.")
+        raise invalid(f"The collection Tags must not have a size greater than {MAX_TAGS}.")
     config = {k: v for k, v in p.items() if k != "Tags"}
     config.setdefault("ActionsEnabled", True)
     engine = _engine(call)
@@ -267,27 +262,14 @@ def describe(alarm: Alarm) -> dict[str, Any]:
     return out
 
 
-def _scope(call: Call, purpose: str) -> list[str]:
-    return [call.scope.account_id, call.scope.region, purpose]
-
-
-def _skip(call: Call, purpose: str, token: str | None) -> int:
-    if not token:
-        return 0
-    try:
-        return int(call.backends.signer.decode(purpose, _scope(call, purpose), token))
-    except InvalidInputError:
-        raise InvalidInputError("The NextToken is not valid.", reason="invalid_token") from None
-
-
 def _page(
     call: Call, purpose: str, items: list[Any], p: Params, default: int
 ) -> tuple[list[Any], str | None]:
-    start = _skip(call, purpose, p.get("NextToken"))
+    start = position(call, purpose, p.get("NextToken"))
     size = int(p.get("MaxRecords") or default)
     token = None
     if start + size < len(items):
-        token = call.backends.signer.encode(purpose, _scope(call, purpose), start + size)
+        token = next_token(call, purpose, start + size)
     return items[start : start + size], token
 
 
@@ -299,7 +281,7 @@ def _alarms(call: Call) -> list[Alarm]:
 def describe_alarms(call: Call, p: Params) -> Result:
     names, prefix = p.get("AlarmNames"), p.get("AlarmNamePrefix")
     if names and prefix:
-        raise _combination(
+        raise combination(
             "The parameters AlarmNames and AlarmNamePrefix are mutually exclusive and you have"
             " specified both."
         )
@@ -477,7 +459,7 @@ def _tagged(call: Call, arn: str) -> Alarm:
     structured shape with ResourceType and ResourceId), not the ResourceNotFound of alarms."""
     m = _ALARM_ARN.fullmatch(arn)
     if m is None:
-        raise _invalid(f"Invalid ARN: {arn}")
+        raise invalid(f"Invalid ARN: {arn}")
     region, account, name = m.groups()
     alarm = None
     if (region, account) == (call.scope.region, call.scope.account_id):
@@ -494,7 +476,7 @@ def _tagged(call: Call, arn: str) -> Alarm:
 
 def _retag(call: Call, alarm: Alarm, tags: dict[str, str]) -> None:
     if len(tags) > MAX_TAGS:
-        raise _invalid(f"An alarm may have at most {MAX_TAGS} tags.")
+        raise invalid(f"An alarm may have at most {MAX_TAGS} tags.")
     _engine(call).store.save(replace(alarm, tags=tags))
 
 

@@ -14,10 +14,10 @@ from owl.errors import InvalidInputError
 from owl.metrics.datum import Datum, Dimensions
 from owl.metrics.expressions import Array, ExpressionError, Series, Value, evaluate
 from owl.metrics.query import buckets, round_start, series
-from owl.metrics.statistics import BASIC, parse_stat
-from owl.metrics.store import MetricStore
+from owl.metrics.statistics import BASIC, Stat, parse_stat
 from owl.services.base import Call, Params, Result
 from owl.services.monitoring import MONITORING
+from owl.services.monitoring.common import exclusive, invalid, missing, next_token, position
 
 MAX_VALUE = 2.0**360
 MAX_DISTINCT_VALUES = 150
@@ -29,52 +29,37 @@ RECENT_S = 3 * 3600
 SETTLE_S = 5.0  # at most this long for metric filters to catch up with ingestion
 
 
-def _invalid(message: str) -> InvalidInputError:
-    return InvalidInputError(message)
-
-
-def _missing(name: str) -> InvalidInputError:
-    return InvalidInputError(f"The parameter {name} is required.", reason="missing")
-
-
-def _exclusive(a: str, b: str) -> InvalidInputError:
-    return InvalidInputError(
-        f"The parameters {a} and {b} are mutually exclusive and you have specified both.",
-        reason="combination",
-    )
-
-
 def _dimensions(raw: list[dict[str, str]] | None, where: str) -> Dimensions:
     pairs = [(d["Name"], d["Value"]) for d in raw or []]
     if len({n for n, _ in pairs}) != len(pairs):
-        raise _invalid(f"No Metric may specify the same dimension twice ({where}.Dimensions).")
+        raise invalid(f"No Metric may specify the same dimension twice ({where}.Dimensions).")
     return tuple(sorted(pairs))
 
 
 def _number(v: float, where: str) -> float:
     if not math.isfinite(v) or abs(v) > MAX_VALUE:
-        raise _invalid(f"The value {v} for parameter {where} is invalid.")
+        raise invalid(f"The value {v} for parameter {where} is invalid.")
     return float(v)
 
 
 def _datum(namespace: str, raw: dict[str, Any], where: str, now_s: float) -> Datum:
     has = {k for k in ("Value", "StatisticValues", "Values") if k in raw}
     if "Value" in has and "StatisticValues" in has:
-        raise _exclusive(f"{where}.Value", f"{where}.StatisticValues")
+        raise exclusive(f"{where}.Value", f"{where}.StatisticValues")
     if "Values" in has and ("Value" in has or "StatisticValues" in has):
         other = "Value" if "Value" in has else "StatisticValues"
-        raise _exclusive(f"{where}.Values", f"{where}.{other}")
+        raise exclusive(f"{where}.Values", f"{where}.{other}")
     if "Counts" in raw and "Values" not in raw:
-        raise _invalid(f"The parameter {where}.Counts needs {where}.Values.")
+        raise invalid(f"The parameter {where}.Counts needs {where}.Values.")
     resolution = int(raw.get("StorageResolution", 60))
     if resolution not in (1, 60):
-        raise _invalid(
+        raise invalid(
             f"The value {resolution} for parameter {where}.StorageResolution is invalid:"
             " it must be 1 or 60."
         )
     ts = float(raw.get("Timestamp", now_s))
     if ts < now_s - PAST_S or ts > now_s + FUTURE_S:
-        raise _invalid(
+        raise invalid(
             f"The parameter {where}.Timestamp must specify a time no more than two weeks in"
             " the past and no more than two hours in the future."
         )
@@ -92,9 +77,9 @@ def _datum(namespace: str, raw: dict[str, Any], where: str, now_s: float) -> Dat
         n, total = _number(s["SampleCount"], f"{where}.StatisticValues.SampleCount"), s["Sum"]
         lo, hi = s["Minimum"], s["Maximum"]
         if n <= 0:
-            raise _invalid(f"The parameter {where}.StatisticValues.SampleCount must be > 0.")
+            raise invalid(f"The parameter {where}.StatisticValues.SampleCount must be > 0.")
         if lo > hi:
-            raise _invalid(
+            raise invalid(
                 f"The parameter {where}.StatisticValues.Minimum must not exceed its Maximum."
             )
         for key in ("Sum", "Minimum", "Maximum"):
@@ -104,16 +89,16 @@ def _datum(namespace: str, raw: dict[str, Any], where: str, now_s: float) -> Dat
         values = [_number(v, f"{where}.Values") for v in raw["Values"]]
         counts = [float(c) for c in raw.get("Counts", [1.0] * len(values))]
         if len(counts) != len(values):
-            raise _invalid(
+            raise invalid(
                 f"The parameters {where}.Values and {where}.Counts must be of the same size."
             )
         if len(set(values)) > MAX_DISTINCT_VALUES:
-            raise _invalid(
+            raise invalid(
                 f"The collection {where}.Values must not have more than"
                 f" {MAX_DISTINCT_VALUES} distinct values."
             )
         if any(c < 0 for c in counts) or not values:
-            raise _invalid(f"The parameter {where}.Counts must hold counts >= 0.")
+            raise invalid(f"The parameter {where}.Counts must hold counts >= 0.")
         kept = [(v, c) for v, c in zip(values, counts, strict=True) if c > 0]
         n = sum(c for _, c in kept)
         return Datum(
@@ -126,7 +111,7 @@ def _datum(namespace: str, raw: dict[str, Any], where: str, now_s: float) -> Dat
             **common,
         )
     if "Value" not in raw:
-        raise _missing(f"{where}.Value")
+        raise missing(f"{where}.Value")
     v = _number(raw["Value"], f"{where}.Value")
     return Datum(sample_count=1, sum=v, minimum=v, maximum=v, values=(v,), counts=(1.0,), **common)
 
@@ -135,22 +120,18 @@ def _datum(namespace: str, raw: dict[str, Any], where: str, now_s: float) -> Dat
 def put_metric_data(call: Call, p: Params) -> Result:
     namespace = p["Namespace"]
     if namespace.startswith("AWS/"):
-        raise _invalid(f"The value {namespace} for parameter Namespace is invalid.")
+        raise invalid(f"The value {namespace} for parameter Namespace is invalid.")
     now_s = call.backends.clock.now_ms() / 1000
     raw = list(p.get("MetricData") or [])
     for entity in p.get("EntityMetricData") or []:
         raw += entity.get("MetricData") or []
     if not raw:
-        raise _missing("MetricData")
+        raise missing("MetricData")
     if len(raw) > 1000:
-        raise _invalid("The collection MetricData must not have a size greater than 1000.")
+        raise invalid("The collection MetricData must not have a size greater than 1000.")
     datums = [_datum(namespace, d, f"MetricData.member.{i}", now_s) for i, d in enumerate(raw, 1)]
-    store(call).put(call.scope.account_id, call.scope.region, datums)
+    call.backends.metrics.put(call.scope.account_id, call.scope.region, datums)
     return None
-
-
-def store(call: Call) -> MetricStore:
-    return call.backends.metrics
 
 
 # -- reading -------------------------------------------------------------------------------
@@ -159,13 +140,20 @@ def store(call: Call) -> MetricStore:
 def _window(p: Params, call: Call, period: int) -> tuple[int, int]:
     start, end = int(float(p["StartTime"])), int(float(p["EndTime"]))
     if end <= start:
-        raise _invalid("The parameter StartTime must be less than the parameter EndTime.")
+        raise invalid("The parameter StartTime must be less than the parameter EndTime.")
     return round_start(start, call.backends.clock.now_ms() // 1000, period), end
 
 
 def _check_period(period: int, where: str) -> None:
     if period <= 0 or (period >= 60 and period % 60) or (period < 60 and 60 % period):
-        raise _invalid(f"The parameter {where} must be 1, 5, 10, 20, 30, 60 or any multiple of 60.")
+        raise invalid(f"The parameter {where} must be 1, 5, 10, 20, 30, 60 or any multiple of 60.")
+
+
+def _basic_stat(name: str) -> Stat:
+    fn = parse_stat(name)
+    if fn is None:
+        raise invalid(f"The value {name} for parameter Statistics is not supported.")
+    return fn
 
 
 @MONITORING.operation("GetMetricStatistics")
@@ -174,16 +162,17 @@ def get_metric_statistics(call: Call, p: Params) -> Result:
     stats = list(p.get("Statistics") or [])
     extended = list(p.get("ExtendedStatistics") or [])
     if stats and extended:
-        raise _exclusive("Statistics", "ExtendedStatistics")
+        raise exclusive("Statistics", "ExtendedStatistics")
     if not stats and not extended:
         raise InvalidInputError(
             "Must specify either Statistics or ExtendedStatistics.", reason="missing"
         )
+    basic = {s: _basic_stat(s) for s in stats}  # the model allows the five names only
     functions = {}
     for name in extended:
         fn = parse_stat(name)
         if fn is None or name in BASIC:
-            raise _invalid(f"The value {name} for parameter ExtendedStatistics is not supported.")
+            raise invalid(f"The value {name} for parameter ExtendedStatistics is not supported.")
         functions[name] = fn
     period = int(p["Period"])
     _check_period(period, "Period")
@@ -195,26 +184,22 @@ def get_metric_statistics(call: Call, p: Params) -> Result:
             " requested by increasing Period, or decreasing the time range.",
             reason="combination",
         )
-    name = p["MetricName"]
-    found = store(call).find(
+    name, metrics = p["MetricName"], call.backends.metrics
+    found = metrics.find(
         call.scope.account_id,
         call.scope.region,
         p["Namespace"],
         name,
         _dimensions(p.get("Dimensions"), "Dimensions"),
     )
-    points = (
-        []
-        if found is None
-        else buckets(store(call), found.id, start, end, period, p.get("Unit"), basic=not functions)
-    )
+    unit = p.get("Unit")
+    points = []
+    if found is not None:
+        points = buckets(metrics, found.id, start, end, period, unit, basic=not functions)
     datapoints = []
     for point in points:
         dp: dict[str, Any] = {"Timestamp": point.ts, "Unit": point.unit}
-        for s in stats:
-            v = parse_stat(s)(point)  # type: ignore[misc]
-            if v is not None:
-                dp[s] = v
+        dp.update((k, v) for k, fn in basic.items() if (v := fn(point)) is not None)
         ext = {k: v for k, fn in functions.items() if (v := fn(point)) is not None}
         if ext:
             dp["ExtendedStatistics"] = ext
@@ -227,13 +212,13 @@ def get_metric_data(call: Call, p: Params) -> Result:
     call.backends.settle_metrics(SETTLE_S)  # read what was ingested before
     queries = list(p["MetricDataQueries"])
     if len(queries) > 500:
-        raise _invalid("The collection MetricDataQueries must not have more than 500 members.")
+        raise invalid("The collection MetricDataQueries must not have more than 500 members.")
     ids = [q["Id"] for q in queries]
     if len(set(ids)) != len(ids):
-        raise _invalid("The values of MetricDataQueries.member.N.Id must be unique.")
+        raise invalid("The values of MetricDataQueries.member.N.Id must be unique.")
     start, end = int(float(p["StartTime"])), int(float(p["EndTime"]))
     if end <= start:
-        raise _invalid("The parameter StartTime must be less than the parameter EndTime.")
+        raise invalid("The parameter StartTime must be less than the parameter EndTime.")
     now_s = call.backends.clock.now_ms() // 1000
     refs: dict[str, Value] = {}
     stat_series: list[Series] = []
@@ -284,7 +269,7 @@ def _expressions(
                 value = Series(q["Id"], value.points)
             refs[q["Id"]] = value
         if len(waiting) == len(pending):
-            raise _invalid(error or "Invalid expression.")
+            raise invalid(error or "Invalid expression.")
         pending = waiting
 
 
@@ -297,8 +282,8 @@ def _metric_stat(
     _check_period(period, f"{where}.MetricStat.Period")
     fn = parse_stat(ms["Stat"])
     if fn is None:
-        raise _invalid(f"The value {ms['Stat']} for parameter {where}.MetricStat.Stat is invalid.")
-    found = store(call).find(
+        raise invalid(f"The value {ms['Stat']} for parameter {where}.MetricStat.Stat is invalid.")
+    found = call.backends.metrics.find(
         call.scope.account_id,
         call.scope.region,
         metric.get("Namespace", ""),
@@ -310,7 +295,8 @@ def _metric_stat(
         return Series(label, {})
     first = round_start(start, now_s, period)
     basic = ms["Stat"] in BASIC
-    points = buckets(store(call), found.id, first, end, period, ms.get("Unit"), basic=basic)
+    unit = ms.get("Unit")
+    points = buckets(call.backends.metrics, found.id, first, end, period, unit, basic=basic)
     ts, values = series(points, fn)
     return Series(label, dict(zip(ts, values, strict=True)))
 
@@ -329,19 +315,13 @@ def _result(qid: str, label: str, s: Series, scan_by: str | None) -> dict[str, A
 def _page(call: Call, p: Params, results: list[dict[str, Any]]) -> Result:
     """MaxDatapoints per response over all results; the rest behind NextToken."""
     limit = int(p.get("MaxDatapoints") or DEFAULT_MAX_DATAPOINTS)
-    skip = 0
-    scope = [call.scope.account_id, call.scope.region, "GetMetricData"]
-    if p.get("NextToken"):
-        try:
-            skip = int(call.backends.signer.decode("metric-data", scope, p["NextToken"]))
-        except InvalidInputError:
-            raise InvalidInputError("The NextToken is not valid.", reason="invalid_token") from None
+    skip = position(call, "metric-data", p.get("NextToken"))
     out: list[dict[str, Any]] = []
-    budget, position, more = limit, 0, False
+    budget, seen, more = limit, 0, False
     for r in results:
         n = len(r["Timestamps"])
-        lo = max(0, skip - position)
-        position += n
+        lo = max(0, skip - seen)
+        seen += n
         if n and lo >= n:
             continue  # sent on an earlier page
         take = min(n - lo, budget)
@@ -354,7 +334,7 @@ def _page(call: Call, p: Params, results: list[dict[str, Any]]) -> Result:
         out.append(page)
     answer: dict[str, Any] = {"MetricDataResults": out, "Messages": []}
     if more:
-        answer["NextToken"] = call.backends.signer.encode("metric-data", scope, skip + limit)
+        answer["NextToken"] = next_token(call, "metric-data", skip + limit)
     return answer
 
 
@@ -366,7 +346,7 @@ def list_metrics(call: Call, p: Params) -> Result:
     if recent is not None:
         since = call.backends.clock.now_ms() - RECENT_S * 1000
     wanted = [(f["Name"], f.get("Value")) for f in p.get("Dimensions") or []]
-    found = store(call).metrics(
+    found = call.backends.metrics.metrics(
         call.scope.account_id,
         call.scope.region,
         namespace=p.get("Namespace"),
@@ -380,13 +360,7 @@ def list_metrics(call: Call, p: Params) -> Result:
             any(n == k and (v is None or v == val) for k, val in s.dimensions) for n, v in wanted
         )
     ]
-    scope = [call.scope.account_id, call.scope.region, "ListMetrics"]
-    start = 0
-    if p.get("NextToken"):
-        try:
-            start = int(call.backends.signer.decode("list-metrics", scope, p["NextToken"]))
-        except InvalidInputError:
-            raise InvalidInputError("The NextToken is not valid.", reason="invalid_token") from None
+    start = position(call, "list-metrics", p.get("NextToken"))
     page = matching[start : start + LIST_PAGE]
     answer: dict[str, Any] = {
         "Metrics": [
@@ -399,5 +373,5 @@ def list_metrics(call: Call, p: Params) -> Result:
         ]
     }
     if start + LIST_PAGE < len(matching):
-        answer["NextToken"] = call.backends.signer.encode("list-metrics", scope, start + LIST_PAGE)
+        answer["NextToken"] = next_token(call, "list-metrics", start + LIST_PAGE)
     return answer
