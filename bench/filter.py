@@ -441,7 +441,7 @@ def measure_duckdb(parquet: Path, queries: list[Query], pattern: str) -> dict[st
         start = time.perf_counter()
         for q in queries:
             params: dict[str, object] = {"f": str(parquet), "g": q.group_id, "lo": q.lo, "hi": q.hi}
-            rows += con.sql(sql, params=params).to_arrow_table().num_rows
+            rows += con.execute(sql, params).to_arrow_table().num_rows
         wall = time.perf_counter() - start
     finally:
         con.close()

@@ -25,6 +25,6 @@ def stream_events(store: Store, group_id: int, stream_id: int) -> pa.Table:
                 f"SELECT ts, seq, message FROM ({' UNION ALL '.join(sources)}) "
                 "WHERE stream_id = $sid ORDER BY ts, seq"
             )
-            return con.sql(sql, params={"sid": stream_id}).to_arrow_table()
+            return con.execute(sql, {"sid": stream_id}).to_arrow_table()
         finally:
             con.close()

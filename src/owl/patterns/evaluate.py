@@ -110,7 +110,7 @@ class BatchEvaluator:
         # dropping a view per call would cost more than matching a small batch.
         owl_batch = _as_table(messages)  # noqa: F841 -- read by the query, by name
         with self._lock:
-            return self._con.sql(sql, params=params or None).to_arrow_table()
+            return self._con.execute(sql, params or None).to_arrow_table()
 
     def evaluate(self, messages: Messages) -> list[pa.BooleanArray]:
         """A boolean mask per pattern, aligned with `messages`."""

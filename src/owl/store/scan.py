@@ -192,7 +192,9 @@ class WindowedScan:
                 f"ORDER BY e.ts {direction}, e.seq {direction}"
             )
             used = {k: v for k, v in params.items() if f"${k}" in sql}
-            return con.sql(sql, params=used).to_arrow_table()
+            # execute, not sql(): DuckDB 1.5's relation API converts a parameterised result
+            # to Arrow about ten times slower (4.4 s against 0.4 s for 1M events).
+            return con.execute(sql, used).to_arrow_table()
         finally:
             con.close()
 
