@@ -64,7 +64,7 @@ class WindowedScan:
         after: Position | None = None,
         *,
         first_rows: int = 8_192,
-        max_rows: int = 65_536,
+        max_rows: int = 131_072,
         max_scan_rows: int = 2_000_000,
     ) -> None:
         self.store = store
