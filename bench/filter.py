@@ -724,7 +724,7 @@ def markdown(meta: dict[str, Any], results: Results, notes: list[str]) -> str:
         "query, startTime/endTime = the group's whole span; in `many` the sum over all groups. "
         "Each page is parsed (orjson) and counted; SigV4 signing included. Client parse: the "
         "part of owl's time the client spends in orjson.loads of the pages (a floor no server "
-        "can remove: with no pattern it alone is about 2x DuckDB's whole query).",
+        "can remove: with no pattern it alone takes longer than DuckDB's whole query).",
         "- DuckDB s: the equivalent SQL on one zstd Parquet file of the same events (sorted by "
         "group, ts, seq; row groups of 16,384 rows), one query per group, fetched fully as "
         "Arrow; no HTTP, no JSON. The predicates are written by hand, not by owl's compiler.",
