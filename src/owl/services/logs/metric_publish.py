@@ -234,7 +234,7 @@ class MetricPublisher:
             dims_present="".join(f" AND d{k} IS NOT NULL AND d{k} <> ''" for k in range(len(dims))),
         )
         out: list[Datum] = []
-        table = self._con.execute(sql).fetch_arrow_table()
+        table = self._con.execute(sql).to_arrow_table()
         keys, counts = table.column("hk").combine_chunks(), table.column("hv").combine_chunks()
         columns = [table.column(k).to_pylist() for k in ("minute", "n", "s", "lo", "hi")]
         dim_columns = [table.column(f"d{k}").to_pylist() for k in range(len(dims))]
