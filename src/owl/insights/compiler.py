@@ -201,11 +201,16 @@ def _sort_terms(v: Value, descending: bool) -> list[str]:
 # ---- the compiler ----------------------------------------------------------------------------
 
 
+NEWEST_FIRST = ["__ts DESC", "__seq DESC"]  # events' default order
+# That order as one value for arg_max: a HUGEINT compares faster than a (ts, seq) struct.
+NEWEST_KEY = f"__ts::HUGEINT * {2**64} + __seq"
+
+
 @dataclass
 class _State:
     fields: dict[str, Value] = field(default_factory=dict)
     after_stats: bool = False
-    order: list[str] = field(default_factory=lambda: ["__ts DESC", "__seq DESC"])
+    order: list[str] = field(default_factory=lambda: list(NEWEST_FIRST))
     shown: list[str] = field(default_factory=list)  # names of fields commands, first seen
     display: list[str] | None = None
     stats_columns: list[str] = field(default_factory=list)
@@ -225,6 +230,7 @@ class Compiler:
         self.matched_stage: str | None = None  # "" when every scanned event matched
         self.matched_column = False  # the first stats counts them in a hidden column
         self.filtered = False
+        self.unnested = False  # an unnest makes several rows of one event
 
     # -- names -------------------------------------------------------------------------------
 
@@ -266,6 +272,9 @@ class Compiler:
     def compile(self) -> Plan:
         for command in self.query.commands:
             self._command(command)
+        cap = self._cap()
+        if cap and self._counts_in_top_n():
+            self._newest(cap)
         if self.matched_stage is None and not self.s.after_stats:
             self._mark_matched()
         columns = self._output_names()
@@ -276,7 +285,6 @@ class Compiler:
         extra = ["__gid", "__sid", "__ts", "__seq"] if event_rows else []
         if self.matched_column:
             extra.append("__matched")
-        cap = self._cap()
         select = (
             f"SELECT {', '.join(rendered + extra)} FROM {self.prev} "
             f"ORDER BY {', '.join(self.s.order) or '1'}" + (f" LIMIT {cap}" if cap else "")
@@ -305,6 +313,11 @@ class Compiler:
         if self.row_cap is not None:
             return min(self.row_cap, MAX_ROWS)
         return None if has_limit else DEFAULT_ROWS
+
+    def _bound(self) -> int:
+        """The most rows the result can hold."""
+        limits = [c.count for c in self.query.commands if isinstance(c, LimitCommand)]
+        return self._cap() or max(limits)
 
     def _output(self, name: str) -> Value:
         return self.ref(name)
@@ -352,26 +365,77 @@ class Compiler:
                 terms += _sort_terms(self.value(key.expr), key.order != "asc")
             self.s.order = terms + self.s.order
         elif isinstance(c, LimitCommand):
+            if self._counts_in_top_n():
+                self._newest(c.count)
             self._mark_matched()
             self._stage(f"SELECT * FROM {self.prev}{self._order_by()} LIMIT {c.count}")
         elif isinstance(c, DedupCommand):
-            # The events that reached the first dedup are counted in its own window pass
-            # (it reads them all anyway) rather than by a second scan.
-            count = not self.s.after_stats and self.matched_stage is None and self.filtered
-            self._mark_matched()
-            keys = [self.value(k) for k in c.keys]
-            missing = " OR ".join(f"({k.sql}) IS NULL" for k in keys)
-            parts = ", ".join(k.sql for k in keys)
+            self._dedup(c)
+        elif isinstance(c, UnnestCommand):
+            self.unnested = True
+            self._unnest(c)
+        else:  # pragma: no cover - the parser makes no other command
+            raise TypeError(f"unknown command {c!r}")
+
+    def _counts_in_top_n(self) -> bool:
+        """Whether the events that passed the filters are about to be cut to the newest few.
+        A filter must be evaluated on every event to count them, so the cut and the count
+        are one aggregate pass; a second query for the count would evaluate it all again
+        (a regex over 10M events: 2.8 s against 1.3 s)."""
+        return (
+            self.filtered
+            and self.matched_stage is None
+            and not self.s.after_stats
+            and self.s.order == NEWEST_FIRST
+        )
+
+    def _newest(self, n: int) -> None:
+        """The `n` newest rows, counting the rows they are taken from in `__matched`."""
+        top = self._stage(
+            f"SELECT arg_max({self.prev}, {NEWEST_KEY}, {n}) AS __rs, count(*) AS __matched "
+            f"FROM {self.prev}"
+        )
+        rows = self._stage(f"SELECT unnest(__rs) AS __r, __matched FROM {top}")
+        self._stage(f"SELECT unnest(__r), __matched FROM {rows}")
+        self.matched_stage = ""
+        self.matched_column = True
+
+    def _dedup(self, c: DedupCommand) -> None:
+        """Keep the first event of each key in the current order, and every event missing a
+        key. The events that reached the first dedup are counted in the same pass (it reads
+        them all anyway) rather than by a second scan."""
+        count = not self.s.after_stats and self.matched_stage is None and self.filtered
+        self._mark_matched()
+        keys = [self.value(k) for k in c.keys]
+        missing = " OR ".join(f"({k.sql}) IS NULL" for k in keys)
+        parts = ", ".join(k.sql for k in keys)
+        if self.s.order == NEWEST_FIRST and not self.unnested:
+            # In the default order the first event is the newest, which an aggregate finds
+            # without the sort a window needs per key (10M events: about 2 s less). Events
+            # missing a key are all kept, but only the newest `bound` of them can reach the
+            # result (only limit may follow dedup), so they are kept as a top-N list.
+            newest = f"{self.prev}, {NEWEST_KEY}"
+            miss = f"({missing})"
+            grouped = self._stage(
+                f"SELECT {miss} AS __miss, arg_max({newest}) FILTER (WHERE NOT {miss}) AS __r, "
+                f"arg_max({newest}, {self._bound()}) FILTER (WHERE {miss}) AS __rs, "
+                f"count(*) AS __n FROM {self.prev} GROUP BY {parts}, {miss}"
+            )
+            total = ", sum(__n) OVER () AS __matched" if count else ""
+            counted = self._stage(f"SELECT __miss, __r, __rs{total} FROM {grouped}")
+            total = ", __matched" if count else ""
+            rows = self._stage(
+                f"SELECT unnest(CASE WHEN __miss THEN __rs ELSE [__r] END) AS __r{total} "
+                f"FROM {counted}"
+            )
+            self._stage(f"SELECT unnest(__r){total} FROM {rows}")
+        else:
             extra = ", count(*) OVER () AS __matched" if count else ""
             self._stage(
                 f"SELECT *{extra} FROM {self.prev} QUALIFY {missing} OR row_number() OVER "
                 f"(PARTITION BY {parts}{self._order_by()}) = 1"
             )
-            self.matched_column = self.matched_column or count
-        elif isinstance(c, UnnestCommand):
-            self._unnest(c)
-        else:  # pragma: no cover - the parser makes no other command
-            raise TypeError(f"unknown command {c!r}")
+        self.matched_column = self.matched_column or count
 
     def _order_by(self) -> str:
         """The current order as an ORDER BY clause (none for the one row of a stats without by)."""
