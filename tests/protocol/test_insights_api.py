@@ -352,6 +352,8 @@ def test_1_13_statistics_count_scanned_matched_and_bytes(logs: Any, group: str) 
         "recordsScanned": 7.0,
         "bytesScanned": nbytes,
     }
+    _, response = run(logs, group, "filter level = 'info' | limit 1 | filter level = 'none'")
+    assert response["statistics"]["recordsMatched"] == 2.0  # counted though no row is left
     _, response = run(logs, group, "fields @message", startTime=S + 1, endTime=S + 1)
     first_second = float(len(b"edge first") + len("edge last naïve".encode()))
     assert response["statistics"] == {

@@ -231,6 +231,7 @@ class Compiler:
         self.matched_column = False  # the first stats counts them in a hidden column
         self.filtered = False
         self.unnested = False  # an unnest makes several rows of one event
+        self.later: tuple[object, ...] = ()  # the commands after the one being compiled
 
     # -- names -------------------------------------------------------------------------------
 
@@ -270,7 +271,9 @@ class Compiler:
     # -- the pipeline ------------------------------------------------------------------------
 
     def compile(self) -> Plan:
-        for command in self.query.commands:
+        commands = self.query.commands
+        for i, command in enumerate(commands):
+            self.later = commands[i + 1 :]
             self._command(command)
         cap = self._cap()
         if cap and self._counts_in_top_n():
@@ -365,7 +368,10 @@ class Compiler:
                 terms += _sort_terms(self.value(key.expr), key.order != "asc")
             self.s.order = terms + self.s.order
         elif isinstance(c, LimitCommand):
-            if self._counts_in_top_n():
+            # A later filter may leave no row to carry the count: then a query of its own.
+            kinds = FilterCommand | FilterIndexCommand
+            later_filter = any(isinstance(x, kinds) for x in self.later)
+            if self._counts_in_top_n() and not later_filter:
                 self._newest(c.count)
             self._mark_matched()
             self._stage(f"SELECT * FROM {self.prev}{self._order_by()} LIMIT {c.count}")
