@@ -363,6 +363,9 @@ def test_1_13_statistics_count_scanned_matched_and_bytes(logs: Any, group: str) 
     }
     _, response = run(logs, group, "filter ispresent(n) | stats count(*) by level")
     assert response["statistics"]["recordsMatched"] == 3.0
+    query = "filter ispresent(n) | stats count(*) as c by level | filter c > 9"
+    _, response = run(logs, group, query)
+    assert response["statistics"]["recordsMatched"] == 3.0  # counted though no group is left
     for key in ("level", "extra"):  # events missing a dedup key are kept, and counted once
         _, response = run(logs, group, f"filter ispresent(n) | dedup {key}")
         assert response["statistics"]["recordsMatched"] == 3.0

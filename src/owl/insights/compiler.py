@@ -87,7 +87,7 @@ class Plan:
     regexes: tuple[tuple[str, int, int], ...]
     uses_stream: bool
     counts_matched: bool  # the final rows carry `__matched` (events left after the filters)
-    matched_select: str | None = None  # else this SELECT (after the CTEs) counts them
+    matched_select: str | None = None  # else, or with no row, this SELECT (after the CTEs)
     matched_are_rows: bool = False  # … unless the result holds them all (fewer than `cap`)
     cap: int | None = None  # the final LIMIT
 
@@ -231,7 +231,6 @@ class Compiler:
         self.matched_column = False  # the first stats counts them in a hidden column
         self.filtered = False
         self.unnested = False  # an unnest makes several rows of one event
-        self.later: tuple[object, ...] = ()  # the commands after the one being compiled
 
     # -- names -------------------------------------------------------------------------------
 
@@ -271,9 +270,7 @@ class Compiler:
     # -- the pipeline ------------------------------------------------------------------------
 
     def compile(self) -> Plan:
-        commands = self.query.commands
-        for i, command in enumerate(commands):
-            self.later = commands[i + 1 :]
+        for command in self.query.commands:
             self._command(command)
         cap = self._cap()
         if cap and self._counts_in_top_n():
@@ -303,9 +300,7 @@ class Compiler:
             uses_stream=self.uses_stream,
             counts_matched=self.matched_column,
             matched_select=(
-                f"SELECT count(*) FROM {self.matched_stage}"
-                if self.matched_stage and not self.matched_column
-                else None
+                f"SELECT count(*) FROM {self.matched_stage}" if self.matched_stage else None
             ),
             matched_are_rows=self.matched_stage == self.prev and event_rows,
             cap=cap,
@@ -334,8 +329,10 @@ class Compiler:
 
     def _mark_matched(self) -> None:
         """Note the stage whose rows are the events that passed the filters, before any limit,
-        dedup or stats. They are counted by a query of their own rather than a window in
-        the main one: a window would stop DuckDB from pruning row groups for a top-N."""
+        dedup or stats. Where a stage counts them anyway, the rows carry the count
+        (`__matched`); otherwise, or when no row is left to carry it, a query of its own
+        counts them, not a window in the main one: that would stop DuckDB from pruning row
+        groups for a top-N."""
         if self.matched_stage is not None or self.s.after_stats:
             return
         self.matched_stage = self.prev if self.filtered else ""
@@ -368,10 +365,7 @@ class Compiler:
                 terms += _sort_terms(self.value(key.expr), key.order != "asc")
             self.s.order = terms + self.s.order
         elif isinstance(c, LimitCommand):
-            # A later filter may leave no row to carry the count: then a query of its own.
-            kinds = FilterCommand | FilterIndexCommand
-            later_filter = any(isinstance(x, kinds) for x in self.later)
-            if self._counts_in_top_n() and not later_filter:
+            if self._counts_in_top_n():
                 self._newest(c.count)
             self._mark_matched()
             self._stage(f"SELECT * FROM {self.prev}{self._order_by()} LIMIT {c.count}")
@@ -397,14 +391,19 @@ class Compiler:
 
     def _newest(self, n: int) -> None:
         """The `n` newest rows, counting the rows they are taken from in `__matched`."""
+        self._mark_matched()
         top = self._stage(
             f"SELECT arg_max({self.prev}, {NEWEST_KEY}, {n}) AS __rs, count(*) AS __matched "
             f"FROM {self.prev}"
         )
-        rows = self._stage(f"SELECT unnest(__rs) AS __r, __matched FROM {top}")
-        self._stage(f"SELECT unnest(__r), __matched FROM {rows}")
-        self.matched_stage = ""
+        self._rows_of(top, "__rs", ", __matched")
         self.matched_column = True
+
+    def _rows_of(self, stage: str, rows: str, carry: str) -> None:
+        """Rows again from `rows`, a list of whole rows (structs) in each row of `stage`,
+        with the `carry` columns of that row."""
+        structs = self._stage(f"SELECT unnest({rows}) AS __r{carry} FROM {stage}")
+        self._stage(f"SELECT unnest(__r){carry} FROM {structs}")
 
     def _dedup(self, c: DedupCommand) -> None:
         """Keep the first event of each key in the current order, and every event missing a
@@ -429,12 +428,9 @@ class Compiler:
             )
             total = ", sum(__n) OVER () AS __matched" if count else ""
             counted = self._stage(f"SELECT __miss, __r, __rs{total} FROM {grouped}")
-            total = ", __matched" if count else ""
-            rows = self._stage(
-                f"SELECT unnest(CASE WHEN __miss THEN __rs ELSE [__r] END) AS __r{total} "
-                f"FROM {counted}"
+            self._rows_of(
+                counted, "CASE WHEN __miss THEN __rs ELSE [__r] END", ", __matched" if count else ""
             )
-            self._stage(f"SELECT unnest(__r){total} FROM {rows}")
         else:
             extra = ", count(*) OVER () AS __matched" if count else ""
             self._stage(

@@ -216,9 +216,8 @@ def run(
     rows = _rows(result, plan, job.make_ptr)
     scanned, nbytes = job.scanned(con) if job.scanned is not None else (0, 0)
     matched = scanned  # no filter before the first limit, dedup or stats
-    if plan.counts_matched:
-        m = result.column("__matched")
-        matched = int(m[0].as_py()) if len(m) and m[0].as_py() is not None else 0
+    if plan.counts_matched and result.num_rows:
+        matched = int(result.column("__matched")[0].as_py() or 0)
     elif plan.matched_are_rows and (plan.cap is None or result.num_rows < plan.cap):
         matched = result.num_rows
     elif plan.matched_select is not None:
