@@ -22,7 +22,15 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from owl.patterns import BatchEvaluator, PatternError, compile_pattern, parse, to_text
+from owl.patterns import (
+    BatchEvaluator,
+    PatternError,
+    compile_pattern,
+    fields,
+    parse,
+    to_text,
+    value_sql,
+)
 from owl.patterns import match_messages as tmf
 from owl.patterns.ast import (
     And,
@@ -47,6 +55,7 @@ from owl.patterns.ast import (
     Term,
     TermPattern,
 )
+from owl.patterns.sql import TOKENS_SQL
 
 FAST = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 CON = duckdb.connect()
@@ -675,3 +684,77 @@ def test_c_delimited_agrees_with_reference(
     assert [(n, values) for n, _, values in got] == [
         (i, r) for i, r in enumerate(results) if r is not None
     ]
+
+
+# ---- the batch evaluator's shared columns (owl.patterns.fields, owl.patterns.sql.Shared) ----
+
+field_texts = st.one_of(
+    delimited_messages, st.text(alphabet='ab "[] 1\n\t\u00e9', max_size=12), st.just("")
+)
+
+
+@FAST
+@given(st.lists(st.one_of(field_texts, st.none()), max_size=10), st.integers(0, 6))
+def test_fields_split_as_the_reference_and_the_sql_splitter(
+    messages: list[str | None], limit: int
+) -> None:
+    arr = pa.array(messages, pa.string())
+    CON.register("events", pa.table({"message": arr}))
+    by_sql = CON.execute(f"SELECT {TOKENS_SQL} FROM events").fetchall()
+    got = fields.tokens(arr).to_pylist()
+    assert got == [r[0] for r in by_sql]
+    expected = [None if m is None else [t for _, t in ref_tokens(m)] for m in messages]
+    assert got == expected
+    assert fields.tokens(arr, limit).to_pylist() == [
+        None if t is None else t[:limit] for t in expected
+    ]
+    positions = [1, 2, limit + 1, -1, -2] if limit else [1, 3]
+    columns = fields.columns(arr, positions, limit)
+    for i, tokens in enumerate(expected):
+        if tokens is None:
+            assert all(c[i].as_py() is None for c in columns.values())
+            continue
+        values = [ref_strip(t) for t in tokens]
+        # Counted as far as some position needs; a position from the end needs them all.
+        counted = len(values) if limit else min(len(values), 3)
+        assert columns["_n"][i].as_py() == counted
+        for k in positions:
+            name = f"_t{k}" if k > 0 else f"_tm{-k}"
+            want = values[k - 1] if 0 < k <= len(values) else None
+            if k < 0:
+                want = values[k] if -k <= len(values) else None
+            assert columns[name][i].as_py() == want, (name, messages[i])
+
+
+@FAST
+@given(
+    st.lists(st.one_of(delimited_cases(), json_cases()), min_size=2, max_size=4),
+    st.lists(st.one_of(delimited_messages, json_messages), max_size=8),
+)
+def test_c_fused_patterns_and_values_equal_each_alone(
+    cases: list[tuple[str, Any]], messages: list[str]
+) -> None:
+    """Patterns sharing one json_extract and one split give each pattern's own SQL verdict,
+    and metric values equal value_sql's own expressions."""
+    patterns = [text if text.startswith("[") else "{ " + text + " }" for text, _ in cases]
+    patterns = [p for p in patterns if pattern_fits(p)]
+    values: list[tuple[int, str]] = []
+    for i, text in enumerate(patterns):
+        tree = parse(text)
+        if isinstance(tree, DelimitedPattern):
+            named = [f.name for f in tree.fields if isinstance(f, Field) and f.name]
+            values += [(i, f"${n}") for n in named[:2]] + [(i, "$1"), (i, "$3")]
+        else:
+            values += [(i, "$.a"), (i, "$.x.y")]
+    table = pa.table({"message": pa.array(messages, pa.string())})
+    CON.register("events", table)
+    with BatchEvaluator(patterns, values) as evaluator:
+        result = evaluator.run(table)
+    for text, mask in zip(patterns, result.masks, strict=True):
+        compiled = compile_pattern(text)
+        alone = CON.execute(f"SELECT {compiled.sql} FROM events", compiled.params).fetchall()
+        assert mask.to_pylist() == [bool(r[0]) for r in alone], text
+    for (i, ref), column in zip(values, result.values, strict=True):
+        expr, params = value_sql(parse(patterns[i]), ref)
+        alone = CON.execute(f"SELECT ({expr})::VARCHAR FROM events", params).fetchall()
+        assert column.to_pylist() == [r[0] for r in alone], (patterns[i], ref)

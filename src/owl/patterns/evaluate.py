@@ -17,13 +17,16 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from owl.patterns import fields
 from owl.patterns.ast import DelimitedPattern, Field, MetricValue, Pattern
 from owl.patterns.parser import parse
 from owl.patterns.sql import (
     FIELDS_SQL,
+    OBJECT_TEXT,
     CompiledPattern,
     Layout,
     Param,
+    Shared,
     compile_ast,
     compile_pattern,
     inline_params,
@@ -69,6 +72,11 @@ class BatchEvaluator:
 
     `values` are (pattern index, reference) pairs such as (0, "$.latency") or (1, "$bytes");
     each yields a string column, NULL where the event has no such value.
+
+    What several patterns read is computed once per batch (owl.patterns.sql.Shared): one
+    json_extract of every selector of every JSON pattern and value, in DuckDB; the tokens of
+    space-delimited patterns, by owl.patterns.fields in numpy, only as far into each message
+    as some pattern reads, and only the positions some pattern reads.
     """
 
     def __init__(
@@ -76,7 +84,11 @@ class BatchEvaluator:
         patterns: Sequence[CompiledPattern | Pattern | str],
         values: Sequence[tuple[int, MetricValue | str]] = (),
     ) -> None:
-        self.patterns = [compile_ast(_tree(p), prefix=f"p{i}_") for i, p in enumerate(patterns)]
+        self.shared = Shared()
+        self.patterns = [
+            compile_ast(_tree(p), prefix=f"p{i}_", shared=self.shared)
+            for i, p in enumerate(patterns)
+        ]
         self.params: dict[str, Param] = {}
         masks: list[str] = []
         for i, compiled in enumerate(self.patterns):
@@ -84,9 +96,12 @@ class BatchEvaluator:
             self.params.update(compiled.params)
         extracts: list[str] = []
         for j, (index, ref) in enumerate(values):
-            expr, params = value_sql(self.patterns[index].ast, ref, prefix=f"v{j}_")
+            expr, params = value_sql(
+                self.patterns[index].ast, ref, prefix=f"v{j}_", shared=self.shared
+            )
             extracts.append(f"({expr})::VARCHAR AS v{j}")
             self.params.update(params)
+        self._tokens = bool(self.shared.positions) or self.shared.needed != 0
         self._masks_sql, self._masks_params = self._inline(self._select(masks))
         self._all_sql, self._all_params = self._inline(self._select(masks + extracts))
         self._con = duckdb.connect()
@@ -94,9 +109,18 @@ class BatchEvaluator:
         self._con.execute("SET threads = 1")
         self._lock = threading.Lock()
 
-    @staticmethod
-    def _select(columns: list[str]) -> str | None:
-        return f"SELECT {', '.join(columns)} FROM {_BATCH}" if columns else None
+    def _select(self, columns: list[str]) -> str | None:
+        if not columns:
+            return None
+        source = _BATCH
+        if self.shared.paths:
+            listed = ", ".join(sql_string(p) for p in self.shared.paths)
+            # TRY: an invalid document gives NULL, which every pattern reads as no match.
+            source = (
+                f"(SELECT *, CASE WHEN {OBJECT_TEXT} THEN TRY(json_extract(message, [{listed}])) "
+                f"END AS _j FROM {_BATCH})"
+            )
+        return f"SELECT {', '.join(columns)} FROM {source}"
 
     def _inline(self, sql: str | None) -> tuple[str | None, dict[str, Param]]:
         if sql is None:
@@ -108,7 +132,13 @@ class BatchEvaluator:
             return pa.table({})
         # DuckDB finds the batch by its variable name (a replacement scan): registering and
         # dropping a view per call would cost more than matching a small batch.
-        owl_batch = _as_table(messages)  # noqa: F841 -- read by the query, by name
+        owl_batch = _as_table(messages)
+        if self._tokens:
+            found = fields.columns(
+                owl_batch.column("message"), self.shared.positions, self.shared.needed
+            )
+            for name, column in found.items():
+                owl_batch = owl_batch.append_column(name, column)
         with self._lock:
             return self._con.execute(sql, params or None).to_arrow_table()
 

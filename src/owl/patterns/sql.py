@@ -78,6 +78,76 @@ def field_sql(index: int) -> str:
     return strip_sql(f"_f[{index}]")
 
 
+class TokenList:
+    """A space-delimited pattern's view of the tokens: TOKENS_SQL, bound as the list `_f`."""
+
+    def field(self, index: int) -> str:
+        """Token `index` (1-based; negative from the end), stripped."""
+        return field_sql(index)
+
+    def count_at_least(self, m: int) -> str:
+        return f"len(_f) >= {m}"
+
+    def count_is(self, m: int) -> str:
+        return f"len(_f) = {m}"
+
+    def test(self, body: str) -> str:
+        return f"COALESCE(list_transform([{TOKENS_SQL}], lambda _f: {body})[1], FALSE)"
+
+    def value(self, expr: str) -> str:
+        return f"list_transform([{TOKENS_SQL}], lambda _f: {expr})[1]"
+
+
+@dataclass
+class Shared(TokenList):
+    """What the patterns of one batch evaluator read in common, computed once per batch.
+
+    `_j` holds the values of `paths`, from one json_extract of each JSON object message (NULL
+    for any other message). The tokens come from owl.patterns.fields as columns: `_n`, their
+    count, found up to `needed` (None: all of them); `_t<k>`, field k's value (stripped);
+    `_tm<k>`, field k from the end; `positions` lists the k read (negative from the end).
+    """
+
+    paths: list[str] = field(default_factory=list)
+    positions: set[int] = field(default_factory=set)
+    needed: int | None = 0
+
+    def _need(self, m: int | None) -> None:
+        if m is None or self.needed is None:
+            self.needed = None
+        else:
+            self.needed = max(self.needed, m)
+
+    @staticmethod
+    def column(index: int) -> str:
+        return f"_t{index}" if index > 0 else f"_tm{-index}"
+
+    def field(self, index: int) -> str:
+        self.positions.add(index)
+        self._need(index if index > 0 else None)
+        return self.column(index)  # already stripped
+
+    def count_at_least(self, m: int) -> str:
+        self._need(m)
+        return f"_n >= {m}"
+
+    def count_is(self, m: int) -> str:
+        self._need(m + 1)  # exactly m: one more must be looked for
+        return f"_n = {m}"
+
+    def test(self, body: str) -> str:
+        return f"COALESCE({body}, FALSE)"
+
+    def value(self, expr: str) -> str:
+        return expr
+
+    def path(self, path: str) -> int:
+        """The 1-based index of `path` in `_j`."""
+        if path not in self.paths:
+            self.paths.append(path)
+        return self.paths.index(path) + 1
+
+
 _NUMERIC_JSON = "('BIGINT', 'UBIGINT', 'DOUBLE', 'HUGEINT')"
 _BLANKS = "' ' || chr(9) || chr(10) || chr(13)"  # JSON's whitespace
 OBJECT_TEXT = (
@@ -181,10 +251,12 @@ class CompiledPattern:
 
 
 class _Compiler:
-    def __init__(self, prefix: str) -> None:
+    def __init__(self, prefix: str, shared: Shared | None = None) -> None:
         self.prefix = prefix
         self.params: dict[str, Param] = {}
         self.paths: list[str] | None = None  # set while compiling a one-parse JSON pattern
+        self.shared = shared
+        self.tokens: TokenList = shared if shared is not None else TokenList()
 
     def param(self, value: Param) -> str:
         name = f"{self.prefix}{len(self.params)}"
@@ -202,6 +274,9 @@ class _Compiler:
             if _has_wildcards(node.expr):  # list-valued selectors keep their own extracts
                 expr = f"COALESCE({self.json(node.expr)}, FALSE)"
                 return _JSON_OBJECT_GUARD.format(none="FALSE", expr=expr)
+            if self.shared is not None:  # `_j` is the batch evaluator's one extract
+                self.paths = self.shared.paths
+                return f"COALESCE(_j IS NOT NULL AND {self.json(node.expr)}, FALSE)"
             # One parse per message: every selector's value from one json_extract (TRY makes
             # an invalid document NULL, which matches nothing).
             self.paths = []
@@ -318,8 +393,12 @@ class _Compiler:
 
     def delimited(self, node: DelimitedPattern) -> str:
         layout = Layout.of(node)
-        conds = [f"len(_f) >= {layout.minimum}"]
-        for slot, value in layout.bound(node):
+        conds = [self.tokens.count_at_least(layout.minimum)]
+        slots = [f for f in node.fields if isinstance(f, Field)]
+        for k, slot in enumerate(slots):
+            if not slot.conditions:
+                continue  # read nothing: in the batch evaluator, no column for it
+            value = layout.value_sql(k, self.tokens)
             for_slot = [
                 "(" + " AND ".join(self.field_condition(value, c) for c in conjunction) + ")"
                 for conjunction in slot.conditions
@@ -328,8 +407,7 @@ class _Compiler:
                 conds.append("(" + " OR ".join(for_slot) + ")")
         if layout.minimum == 0 and len(conds) == 1:
             return "TRUE"
-        body = " AND ".join(conds)
-        split = f"COALESCE(list_transform([{TOKENS_SQL}], lambda _f: {body})[1], FALSE)"
+        split = self.tokens.test(" AND ".join(conds))
         needed = self.needed_text(node)
         # Splitting every message into fields is the costly part: a substring the match
         # cannot do without turns most messages away first (CASE evaluates lazily, also in
@@ -408,23 +486,27 @@ class Layout:
             return Layout(len(node.fields), 0, False)
         return Layout(split, len(node.fields) - split - 1, True)
 
-    def value_sql(self, k: int) -> str:
-        """SQL text of slot k (0-based over the non-ellipsis slots), given `_f` and `message`."""
+    def value_sql(self, k: int, tokens: TokenList | None = None) -> str:
+        """SQL text of slot k (0-based over the non-ellipsis slots), given the tokens and
+        `message`."""
+        tokens = tokens or TokenList()
         if k < self.before:
             if not self.ellipsis and k == self.before - 1:
                 # The last slot takes the rest of the line, verbatim, when fields remain.
                 rest = f"regexp_extract(message, {sql_string(remainder_re(k))}, 1)"
-                return f"(CASE WHEN len(_f) = {k + 1} THEN {field_sql(k + 1)} ELSE {rest} END)"
-            return field_sql(k + 1)
-        return field_sql(k - self.before - self.after)
+                return (
+                    f"(CASE WHEN {tokens.count_is(k + 1)} THEN {tokens.field(k + 1)} "
+                    f"ELSE {rest} END)"
+                )
+            return tokens.field(k + 1)
+        return tokens.field(k - self.before - self.after)
 
-    def bound(self, node: DelimitedPattern) -> list[tuple[Field, str]]:
-        slots = [f for f in node.fields if isinstance(f, Field)]
-        return [(slot, self.value_sql(k)) for k, slot in enumerate(slots)]
 
-
-def compile_ast(node: Pattern, prefix: str = "pat") -> CompiledPattern:
-    compiler = _Compiler(prefix)
+def compile_ast(
+    node: Pattern, prefix: str = "pat", shared: Shared | None = None
+) -> CompiledPattern:
+    """`shared`: compile for the batch evaluator, reading the columns it describes."""
+    compiler = _Compiler(prefix, shared)
     sql = compiler.pattern(node)
     return CompiledPattern(sql, compiler.params, node)
 
@@ -435,12 +517,13 @@ def compile_pattern(text: str | None, prefix: str = "pat") -> CompiledPattern:
 
 
 def value_sql(
-    pattern: Pattern, ref: MetricValue | str, prefix: str = "val"
+    pattern: Pattern, ref: MetricValue | str, prefix: str = "val", shared: Shared | None = None
 ) -> tuple[str, dict[str, Param]]:
     """A VARCHAR SQL expression (NULL when absent) for a metric value or dimension reference.
 
     `$name` and `$<position>` read a space-delimited field, `$.path` a JSON string or number;
-    a reference that cannot apply to this pattern is a PatternError (§8.1, §8.4).
+    a reference that cannot apply to this pattern is a PatternError (§8.1, §8.4). `shared`:
+    for the batch evaluator, as in compile_ast.
     """
     if isinstance(ref, str):
         ref = parse_metric_value(ref)
@@ -449,6 +532,14 @@ def value_sql(
     if isinstance(ref, SelectorRef):
         if not isinstance(pattern, JsonPattern):
             raise PatternError("Invalid metric value: $.selector needs a JSON pattern", 0)
+        if shared is not None:
+            v = f"_j[{shared.path(json_path(ref.selector))}]::VARCHAR"
+            is_num = f"left({v}, 1) IN ('-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9')"
+            # A number's text is what json_extract_string gives; a string is decoded.
+            return (
+                f"CASE WHEN starts_with({v}, '\"') THEN json_extract_string({v}, '$') "
+                f"WHEN {is_num} THEN {v} END"
+            ), {}
         path = sql_string(json_path(ref.selector))
         # The document is guarded inside the calls too: DuckDB may hoist a subexpression
         # that appears twice out of its CASE and run it on every row.
@@ -460,25 +551,32 @@ def value_sql(
         return _JSON_OBJECT_GUARD.format(none="NULL", expr=expr), {}
     if not isinstance(pattern, DelimitedPattern):
         raise PatternError("Invalid metric value: $field needs a space-delimited pattern", 0)
+    tokens: TokenList = shared if shared is not None else TokenList()
     layout = Layout.of(pattern)
-    bound = layout.bound(pattern)
     if ref.name.isdecimal():
         n = int(ref.name)
         last = layout.before if not layout.ellipsis else None
         if n < 1 or (last is not None and n > last):
             return "NULL", {}
-        x = layout.value_sql(n - 1) if last is not None and n == last else field_sql(n)
-        cond = f"len(_f) >= {max(layout.minimum, n)}"
+        if last is not None and n == last:
+            x = layout.value_sql(n - 1, tokens)
+        else:
+            x = tokens.field(n)
+        cond = tokens.count_at_least(max(layout.minimum, n))
     else:
-        found = [x for slot, x in bound if slot.name == ref.name]
+        slots = [f for f in pattern.fields if isinstance(f, Field)]
+        found = [k for k, slot in enumerate(slots) if slot.name == ref.name]
         if not found:
             raise PatternError(f"Invalid metric value: no field named {ref.name!r}", 0)
-        x, cond = found[0], f"len(_f) >= {layout.minimum}"
-    return f"list_transform([{TOKENS_SQL}], lambda _f: CASE WHEN {cond} THEN {x} END)[1]", {}
+        x = layout.value_sql(found[0], tokens)
+        cond = tokens.count_at_least(layout.minimum)
+    return tokens.value(f"CASE WHEN {cond} THEN {x} END"), {}
 
 
 __all__ = [
     "CompiledPattern",
+    "Shared",
+    "TokenList",
     "FIELDS_SQL",
     "Layout",
     "compile_ast",
