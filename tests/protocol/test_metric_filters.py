@@ -165,6 +165,21 @@ def test_default_value_counts_events_that_do_not_match(owl_server: OwlServer) ->
     assert _data(cw, ns, "Errors", "Average") == [0.4]
 
 
+def test_a_literal_value_counts_as_that_number_per_match(owl_server: OwlServer) -> None:
+    logs, cw, group = _group(owl_server)
+    ns = f"Lit{uuid.uuid4().hex[:6]}"
+    logs.put_metric_filter(
+        logGroupName=group,
+        filterName="weighted",
+        filterPattern="ERROR",
+        metricTransformations=_transform("Weighted", ns, value="2.5"),
+    )
+    _put(logs, group, ["ERROR one", "ok", "ERROR two", "ERROR three"])
+    assert _data(cw, ns, "Weighted", "Sum") == [7.5]
+    assert _data(cw, ns, "Weighted", "Maximum") == [2.5]
+    assert _data(cw, ns, "Weighted", "SampleCount") == [3.0]
+
+
 def test_embedded_metric_format_events_become_metrics(owl_server: OwlServer) -> None:
     logs, cw, group = _group(owl_server)
     ns = f"Emf{uuid.uuid4().hex[:6]}"

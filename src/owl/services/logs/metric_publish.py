@@ -22,7 +22,9 @@ import pyarrow as pa
 from owl.domain.metric_filters import MetricFilter, MetricFilters
 from owl.metrics.datum import Datum, MetricSink, compact
 from owl.metrics.emf import emf_datums
-from owl.patterns import BatchEvaluator, parse
+from owl.patterns import BatchEvaluator, parse, parse_metric_value
+from owl.patterns.ast import NumberValue
+from owl.patterns.sql import sql_string
 
 log = logging.getLogger("owl.metrics")
 
@@ -48,17 +50,23 @@ class _Compiled:
     version: int
     filters: tuple[MetricFilter, ...]
     evaluator: BatchEvaluator
-    # Per filter: the index of its value column, then of each dimension's (name, column).
-    columns: list[tuple[int, list[tuple[str, int]]]]
+    # Per filter: its value (a literal number's SQL, or the index of its value column), then
+    # each dimension's (name, column index).
+    columns: list[tuple[str | int, list[tuple[str, int]]]]
 
 
 def _compile(version: int, filters: tuple[MetricFilter, ...]) -> _Compiled:
     refs: list[tuple[int, str]] = []
-    columns: list[tuple[int, list[tuple[str, int]]]] = []
+    columns: list[tuple[str | int, list[tuple[str, int]]]] = []
     for i, f in enumerate(filters):
         t = f.transformations[0]
-        value_col = len(refs)
-        refs.append((i, t["metricValue"]))
+        value = parse_metric_value(t["metricValue"])
+        value_col: str | int
+        if isinstance(value, NumberValue):  # the same for every event: no column for it
+            value_col = sql_string(value.text)
+        else:
+            value_col = len(refs)
+            refs.append((i, t["metricValue"]))
         dims: list[tuple[str, int]] = []
         for name, ref in sorted((t.get("dimensions") or {}).items()):
             dims.append((name, len(refs)))
@@ -220,14 +228,14 @@ class MetricPublisher:
         return out
 
     def _one(
-        self, f: MetricFilter, i: int, value_col: int, dims: list[tuple[str, int]]
+        self, f: MetricFilter, i: int, value_col: str | int, dims: list[tuple[str, int]]
     ) -> list[Datum]:
         t = f.transformations[0]
         namespace, name = t["metricNamespace"], t["metricName"]
         unit = t.get("unit") or "None"
         sql = _AGGREGATE.format(
             dims="".join(f"d{k}, " for k in range(len(dims))),
-            value=f"v{value_col}",
+            value=value_col if isinstance(value_col, str) else f"v{value_col}",
             dim_cols="".join(f", v{col} AS d{k}" for k, (_, col) in enumerate(dims)),
             mask=f"m{i}",
             since=int(f.created_ms),
