@@ -22,13 +22,23 @@ SYSTEM: dict[str, tuple[str, Kind]] = {
 }
 
 _BLANKS = "' ' || chr(9) || chr(10) || chr(13)"
+# The first JSON object of a text that starts with `{`: the text itself when it is valid JSON,
+# else its shortest prefix ending in `}` that is (an object has no valid proper prefix).
+# Each subexpression is bound once (a one-element list_transform), so that DuckDB cannot
+# hoist one out of the CASE and split every message of the query.
+_FIRST_OBJECT = (
+    "list_transform([substr(__msg, strpos(__msg, chr(9) || '{') + 1)], lambda _r: "
+    "CASE WHEN json_valid(_r) THEN _r ELSE list_transform([string_split(_r, '}')], "
+    "lambda _p: list_filter(list_transform(range(1, len(_p)), "
+    "lambda _k: array_to_string(_p[1:_k], '}') || '}'), lambda _c: json_valid(_c))[1])[1] "
+    "END)[1]"
+)
 # The JSON document of an event: the whole message when it is an object; in Lambda groups,
 # also the first JSON object after the runtime's tab-separated prefix (§5.2.2).
 JSON_DOC = (
     "CASE WHEN starts_with(__msg, '{') OR (left(__msg, 1) IN (' ', chr(9), chr(10), chr(13)) "
     "AND starts_with(ltrim(__msg, " + _BLANKS + "), '{')) THEN __msg "
-    "WHEN __lambda AND contains(__msg, chr(9) || '{') "
-    "THEN substr(__msg, strpos(__msg, chr(9) || '{') + 1) END"
+    f"WHEN __lambda AND contains(__msg, chr(9) || '{{') THEN {_FIRST_OBJECT} END"
 )
 
 

@@ -8,6 +8,7 @@ start with `@`, the first 200 leaves; Lambda platform lines; VPC flow and Route 
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from decimal import Decimal
@@ -53,14 +54,21 @@ def java_double(d: float) -> str:
 
 def _json_doc(message: str, lambda_group: bool) -> dict[str, Any] | None:
     text = message.lstrip(" \t\r\n")
-    if not text.startswith("{"):
+    embedded = not text.startswith("{")
+    if embedded:
         if not lambda_group or "\t{" not in message:
             return None
         text = message[message.index("\t{") + 1 :]
     try:
         doc = orjson.loads(text)
     except orjson.JSONDecodeError:
-        return None
+        if not embedded:
+            return None
+        # In a Lambda group, the first of several JSON objects after the prefix (§5.2.2).
+        try:
+            doc, _ = json.JSONDecoder().raw_decode(text)
+        except ValueError:
+            return None
     return doc if isinstance(doc, dict) else None
 
 
