@@ -95,6 +95,16 @@ ROUTE53_TOKENS = (
 )
 
 
+# A document with more than 200 fields shows only the first 200 in document order (§5.2.6).
+# Fields are at most the commas plus the objects and arrays (strings only add to the count),
+# so only a document long and comma-rich enough for more is listed, by owl_json_fields.
+_CAP = (
+    f"list_transform([{JSON_DOC}], lambda _d: CASE WHEN strlen(_d) > 400 AND strlen(_d) - "
+    "strlen(replace(replace(replace(_d, ',', ''), '{', ''), '[', '')) > 200 "
+    "THEN owl_json_fields(_d) END)[1]"
+)
+
+
 def json_path(name: str) -> str:
     """The DuckDB JSON path of a flattened name: `items.0.sku` → `$."items"[0]."sku"`."""
     out = "$"
@@ -127,9 +137,18 @@ class Discovery:
         key = name[1:] if name.startswith("@@") else name
         sources = []
         if '"' not in key and key:
-            sources.append(self.slot(json_path(key)))
+            json_sources = [self.slot(json_path(key))]
             if "." in key:
-                sources.append(self.slot('$."' + key + '"'))  # a key with dots in it (§5.2.4)
+                json_sources.append(self.slot('$."' + key + '"'))  # a key with dots (§5.2.4)
+            value = (
+                json_sources[0]
+                if len(json_sources) == 1
+                else (f"coalesce({', '.join(json_sources)})")
+            )
+            listed = "'" + name.replace("'", "''") + "'"
+            sources.append(
+                f"CASE WHEN __cap IS NULL OR list_contains(__cap, {listed}) THEN {value} END"
+            )
         if name in VPC_FIELDS:
             self.vpc = True
             i = VPC_FIELDS.index(name) + 1
@@ -150,6 +169,7 @@ class Discovery:
         if self.paths:
             listed = ", ".join("'" + p.replace("'", "''") + "'" for p in self.paths)
             cols.append(f"TRY(json_extract({JSON_DOC}, [{listed}])) AS __j")
+            cols.append(f"{_CAP} AS __cap")
         if self.vpc:
             cols.append(f"{VPC_TOKENS} AS __vpc")
         if self.route53:

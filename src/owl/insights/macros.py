@@ -1,8 +1,9 @@
 """DuckDB macros the compiled queries call: value rendering, JSON leaves, natural sort keys.
 
 They are SQL, not Python UDFs, so they run vectorised inside DuckDB. `install` creates them
-in a connection's database once; every cursor of that database then sees them. Two small
-Python functions (IP addresses) are registered beside them.
+in a connection's database once; every cursor of that database then sees them. Three small
+Python functions (IP addresses; the field names of a JSON document too wide to be sure of in
+SQL) are registered beside them.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import threading
 import duckdb
 import pyarrow as pa
 from duckdb.func import PythonUDFType
+
+from owl.insights.records import json_field_names
 
 # A double as Java's Double.toString prints it (spec §4.5): plain decimal with at least one
 # fractional digit for 1e-3 <= |d| < 1e7, else shortest digits as `d.dddE±n`. DuckDB's own
@@ -142,6 +145,15 @@ def _ip_in(texts: pa.Array, cidrs: pa.Array, versions: pa.Array) -> pa.Array:
     return pa.array(out, pa.bool_())
 
 
+def _json_fields(documents: pa.Array) -> pa.Array:
+    """owl_json_fields(doc): the first 200 field names of each document (§5.2.6), for the few
+    events whose document may have more (the compiled query asks only for those)."""
+    return pa.array(
+        [None if d is None else json_field_names(d) for d in documents.to_pylist()],
+        pa.list_(pa.string()),
+    )
+
+
 _lock = threading.Lock()
 
 
@@ -157,6 +169,9 @@ def install(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(sql)
         con.create_function(
             "owl_ip_valid", _ip_valid, ["VARCHAR", "INTEGER"], "BOOLEAN", type=PythonUDFType.ARROW
+        )
+        con.create_function(
+            "owl_json_fields", _json_fields, ["VARCHAR"], "VARCHAR[]", type=PythonUDFType.ARROW
         )
         con.create_function(
             "owl_ip_in",

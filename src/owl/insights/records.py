@@ -91,6 +91,17 @@ def _flatten(value: Any, prefix: str, out: dict[str, str]) -> None:
         out.setdefault(prefix, orjson.dumps(value).decode())
 
 
+def json_field_names(document: str) -> list[str] | None:
+    """The names of the fields a JSON document gives (at most the first 200, in document
+    order), or None when it is not a JSON object."""
+    doc = _json_doc(document, False)
+    if doc is None:
+        return None
+    out: dict[str, str] = {}
+    _flatten(doc, "", out)
+    return list(out)
+
+
 def discovered(message: str, *, lambda_group: bool = False) -> dict[str, str]:
     """Every field discovered in `message`, as result strings."""
     out: dict[str, str] = {}
