@@ -206,12 +206,6 @@ def test_5_2_4_dotted_keys_by_their_literal_name(logs: Any, generic: str) -> Non
     assert record_of(logs, generic, 3_000)["a.b"] == "nested"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="§5.2.4: with a dotted key and a nested path of the same name the first in the "
-    "document should win; for {'a.b': 'dotted', 'a': {'b': 'nested'}} a query gets 'nested' "
-    "(discovery tries the nested path first), while GetLogRecord shows 'dotted'",
-)
 def test_5_2_4_dotted_key_first_in_document_wins_in_queries(logs: Any, generic: str) -> None:
     assert at(logs, generic, 2_000, "a.b") == [{"a.b": "dotted"}]
 

@@ -105,6 +105,10 @@ _CAP = (
 )
 
 
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def json_path(name: str) -> str:
     """The DuckDB JSON path of a flattened name: `items.0.sku` → `$."items"[0]."sku"`."""
     out = "$"
@@ -137,17 +141,24 @@ class Discovery:
         key = name[1:] if name.startswith("@@") else name
         sources = []
         if '"' not in key and key:
-            json_sources = [self.slot(json_path(key))]
-            if "." in key:
-                json_sources.append(self.slot('$."' + key + '"'))  # a key with dots (§5.2.4)
-            value = (
-                json_sources[0]
-                if len(json_sources) == 1
-                else (f"coalesce({', '.join(json_sources)})")
-            )
-            listed = "'" + name.replace("'", "''") + "'"
+            value = self.slot(json_path(key))
+            if "." in key:  # also a key with dots in it (§5.2.4): the first in the document
+                nested, dotted = value, self.slot('$."' + key + '"')
+                # Both present (rare): the document's top-level keys tell which comes first.
+                # They are bound once, so that DuckDB cannot hoist a second parse of every
+                # event out of the CASE.
+                dotted_first = (
+                    f"list_transform([json_keys({JSON_DOC})], lambda _k: "
+                    f"list_position(_k, {_sql_text(key)}) < "
+                    f"list_position(_k, {_sql_text(key.split('.')[0])}))[1]"
+                )
+                value = (
+                    f"CASE WHEN {nested} IS NULL THEN {dotted} WHEN {dotted} IS NULL THEN {nested} "
+                    f"WHEN {dotted_first} THEN {dotted} ELSE {nested} END"
+                )
             sources.append(
-                f"CASE WHEN __cap IS NULL OR list_contains(__cap, {listed}) THEN {value} END"
+                f"CASE WHEN __cap IS NULL OR list_contains(__cap, {_sql_text(name)}) "
+                f"THEN {value} END"
             )
         if name in VPC_FIELDS:
             self.vpc = True

@@ -60,3 +60,14 @@ def test_5_2_6_a_query_sees_the_first_200_fields_in_document_order() -> None:
     # Commas and brackets inside strings make a document look wide; all its fields show.
     narrow = {"s": "," * 500 + "[{" * 100, "t": 1}
     assert _fields(narrow, ["s", "t"]) == [narrow["s"], "1"]
+
+
+def test_5_2_4_dotted_key_or_nested_path_whichever_comes_first() -> None:
+    dotted_first = {"a.b": "dotted", "a": {"b": "nested"}}
+    nested_first = {"a": {"b": "nested"}, "x": 1, "a.b": "dotted"}
+    assert _fields(dotted_first, ["a.b"]) == ["dotted"]
+    assert _fields(nested_first, ["a.b"]) == ["nested"]
+    assert _fields({"a": {"b": "nested"}}, ["a.b"]) == ["nested"]
+    assert _fields({"a.b": "dotted", "a": {"c": 1}}, ["a.b", "a.c"]) == ["dotted", "1"]
+    for doc in (dotted_first, nested_first):  # GetLogRecord agrees
+        assert discovered(json.dumps(doc))["a.b"] == _fields(doc, ["a.b"])[0]
