@@ -6,6 +6,11 @@ batches filled to the 1 MiB rule, fsync on) into a group with 0, 1 and 10 metric
 the three filter counts interleaved in every run. The published metrics are checked against
 counts made here from the messages.
 
+`small`: the same with `--small-events` events in requests of `--small-batch` (100) events, as
+agents send them, into a group with the 10 filters, with the publishing thread's linger
+(OWL_METRIC_LINGER_MS) at 0 and at its default of 50 ms: what evaluating every small batch on
+its own costs.
+
 `getmetricdata`: a store of 100 metrics x 30 days at 1-minute resolution (4.3 million points,
 written into owl's metric store directly, since PutMetricData refuses data older than two
 weeks), then GetMetricData for 10 of the metrics over the last day at 1-minute periods (14,400
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sqlite3
 import statistics
 import sys
@@ -33,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import orjson
 from botocore.config import Config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -40,7 +47,7 @@ import _servers as srv  # noqa: E402
 import _workload as wl  # noqa: E402
 from _client import LeanLogs  # noqa: E402
 from _meta import git_rev, loadavg, say, version  # noqa: E402
-from ingest import Workload, check_ingest, put_plan, run_parallel  # noqa: E402
+from ingest import Plan, Workload, check_ingest, put_plan, run_parallel  # noqa: E402
 
 from owl.domain.master_key import load_master_key  # noqa: E402
 from owl.metrics.datum import Datum  # noqa: E402
@@ -90,8 +97,38 @@ def expected_errors(msgs: list[str]) -> int:
     return sum("ERROR" in m for m in msgs)
 
 
-def ingest_once(root: Path, filters: int, msgs: list[str], start_ms: int) -> dict[str, Any]:
-    server = srv.start_owl(root / f"owl-{filters}" / "data")
+def small_plan(stream: wl.StreamEvents, work: Workload, size: int) -> Plan:
+    """The stream's events in PutLogEvents requests of `size` events, as agents often send."""
+    plan: Plan = []
+    for req in wl.batches(stream, work.msgs, work.sizes):
+        events = req["logEvents"]
+        for i in range(0, len(events), size):
+            part = {**req, "logEvents": events[i : i + size]}
+            plan.append(("PutLogEvents", orjson.dumps(part), len(part["logEvents"])))
+    return plan
+
+
+def ingest_once(
+    root: Path,
+    filters: int,
+    msgs: list[str],
+    start_ms: int,
+    *,
+    batch_events: int | None = None,
+    linger_ms: float | None = None,
+) -> dict[str, Any]:
+    """One measurement on a fresh server; `batch_events` cuts requests to that many events,
+    `linger_ms` sets the server's OWL_METRIC_LINGER_MS."""
+    old = os.environ.get("OWL_METRIC_LINGER_MS")
+    if linger_ms is not None:
+        os.environ["OWL_METRIC_LINGER_MS"] = str(linger_ms)
+    try:
+        server = srv.start_owl(root / f"owl-{filters}-{linger_ms}" / "data")
+    finally:
+        if old is None:
+            os.environ.pop("OWL_METRIC_LINGER_MS", None)
+        else:
+            os.environ["OWL_METRIC_LINGER_MS"] = old
     try:
         logs = srv.client(server)
         logs.create_log_group(logGroupName=GROUP)
@@ -114,7 +151,10 @@ def ingest_once(root: Path, filters: int, msgs: list[str], start_ms: int) -> dic
                 metricTransformations=[transformation],
             )
         work = Workload(msgs, wl.utf8_sizes(msgs), start_ms)
-        plans = [put_plan([s], work) for s in streams]
+        if batch_events:
+            plans = [small_plan(s, work, batch_events) for s in streams]
+        else:
+            plans = [put_plan([s], work) for s in streams]
         cpu0, t0 = srv.cpu_seconds(server.pid), time.perf_counter()
         result = run_parallel(server, plans)
         check_ingest(result, per * CLIENTS)
@@ -281,7 +321,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--requests", type=int, default=30)
     ap.add_argument("--moto-requests", type=int, default=5, help="moto takes seconds each")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--scenarios", default="ingest,getmetricdata")
+    ap.add_argument("--scenarios", default="ingest,small,getmetricdata")
+    ap.add_argument("--small-events", type=int, default=200_000)
+    ap.add_argument("--small-batch", type=int, default=100)
     ap.add_argument("--out-dir", type=Path, default=RESULTS)
     args = ap.parse_args(argv)
     if args.quick:
@@ -293,12 +335,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         "days": args.days,
         "requests": args.requests,
         "moto_requests": args.moto_requests,
+        "small_events": args.small_events,
+        "small_batch": args.small_batch,
         "owl_src": git_rev(),
         "moto": version("moto"),
         "loadavg_start": loadavg(),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
     }
-    results: dict[str, Any] = {"ingest": {0: [], 1: [], 10: []}, "getmetricdata": {}}
+    results: dict[str, Any] = {
+        "ingest": {0: [], 1: [], 10: []},
+        "small": {0: [], 50: []},
+        "getmetricdata": {},
+    }
     start_ms = int(time.time() * 1000) - 3 * 3600 * 1000
     with tempfile.TemporaryDirectory(prefix="owl-bench-metrics-") as tmp:
         root = Path(tmp)
@@ -312,6 +360,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                     say(
                         f"run {run + 1}, {n} filters: {r['settled_events_per_s']:,.0f} events/s"
                         f" settled ({r['events_per_s']:,.0f} acknowledged)"
+                    )
+        if "small" in scenarios:
+            msgs = wl.messages(args.small_events, seed=7, start_ms=start_ms)
+            for run in range(args.runs):
+                for linger in (0, 50):
+                    r = ingest_once(
+                        root / f"s{run}",
+                        10,
+                        msgs,
+                        start_ms,
+                        batch_events=args.small_batch,
+                        linger_ms=linger,
+                    )
+                    results["small"][linger].append(r)
+                    say(
+                        f"run {run + 1}, batches of {args.small_batch}, linger {linger} ms: "
+                        f"{r['settled_events_per_s']:,.0f} events/s, "
+                        f"{r['settled_cpu_s'] / (r['events'] / 1e6):.1f} CPU s per M"
                     )
         if "getmetricdata" in scenarios:
             end_s = int(time.time()) // 60 * 60
@@ -373,6 +439,29 @@ def report(meta: dict[str, Any], results: dict[str, Any]) -> str:
             )
         checks = [r.get("errors_metric_ok") for n in (1, 10) for r in ingest[n]]
         lines += ["", f"Errors metric equal to the ERROR lines sent: {all(checks)}", ""]
+    small = results.get("small") or {}
+    if any(small.values()):
+        lines += [
+            f"## PutLogEvents in requests of {meta['small_batch']} events,"
+            f" {meta['small_events']:,} events, 4 clients, 10 metric filters; medians of"
+            f" {meta['runs']}",
+            "",
+            "linger: how long the publishing thread waits to join more batches before it"
+            " evaluates the filters (OWL_METRIC_LINGER_MS).",
+            "",
+            "| linger | events/s | server CPU s per M events | all runs |",
+            "|---:|---:|---:|---|",
+        ]
+        for linger, runs in small.items():
+            if not runs:
+                continue
+            eps = [r["settled_events_per_s"] for r in runs]
+            cpu = statistics.median(r["settled_cpu_s"] / (r["events"] / 1e6) for r in runs)
+            lines.append(
+                f"| {linger} ms | {statistics.median(eps):,.0f} | {cpu:.2f} |"
+                f" {', '.join(f'{e:,.0f}' for e in eps)} |"
+            )
+        lines.append("")
     gmd = results["getmetricdata"]
     if gmd:
         lines += [

@@ -55,6 +55,14 @@ class Settings:
         default=300.0,
         metadata={"help": "Flush a group's memtable once its oldest event is this old."},
     )
+    metric_linger_ms: float = field(
+        default=50.0,
+        metadata={
+            "help": "How long metric publishing waits for more ingested batches before it "
+            "evaluates the metric filters over them at once (0: never waits); a read of "
+            "metrics cuts the wait short."
+        },
+    )
     duckdb_memory_mb: int = field(
         default=0,
         metadata={

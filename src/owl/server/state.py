@@ -211,7 +211,9 @@ def open_state(settings: Settings, clock: Clock | None = None) -> ServerState:
             ),
             metric_filters=MetricFilters(engine, signer, clock),
         )
-        publisher = MetricPublisher(backends.metric_filters, backends.metrics)
+        publisher = MetricPublisher(
+            backends.metric_filters, backends.metrics, linger_s=settings.metric_linger_ms / 1000
+        )
         backends.publish = publisher.publish
         backends.settle_metrics = publisher.settle
         alarms = AlarmEngine(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
 import duckdb
@@ -29,6 +30,7 @@ from owl.patterns.sql import sql_string
 log = logging.getLogger("owl.metrics")
 
 MAX_JOINED_EVENTS = 100_000  # events of one publishing round
+LINGER_EVENTS = 10_000  # a round this small waits (linger_s) for more batches
 
 _AGGREGATE = """
 SELECT ts // 60000 * 60000 AS minute, {dims} count(*) AS n, sum(v) AS s, min(v) AS lo,
@@ -98,9 +100,17 @@ class MetricPublisher:
     metrics call `settle` first, so that what was ingested before a read is in it.
     """
 
-    def __init__(self, filters: MetricFilters, sink: MetricSink, max_pending: int = 32) -> None:
+    def __init__(
+        self,
+        filters: MetricFilters,
+        sink: MetricSink,
+        max_pending: int = 32,
+        linger_s: float = 0.05,
+    ) -> None:
         self._filters = filters
         self._sink = sink
+        self._linger_s = linger_s
+        self._hurry = threading.Event()  # a reader waits: stop lingering
         self._compiled: dict[int, _Compiled] = {}
         self._lock = threading.Lock()  # the aggregation connection
         self._compile_lock = threading.Lock()
@@ -130,7 +140,27 @@ class MetricPublisher:
     def settle(self, timeout: float = 5.0) -> bool:
         """Wait until every batch queued so far is published (False on timeout)."""
         with self._done:
+            if self._pending:
+                self._hurry.set()
             return self._done.wait_for(lambda: self._pending == 0, timeout)
+
+    def _more(self, deadline: float) -> _Batch | None:
+        """The next queued batch, waiting until `deadline` unless a reader is waiting; None
+        when there is none (or the thread is to stop: the None is put back)."""
+        while True:
+            wait = deadline - time.monotonic()
+            try:
+                if wait <= 0 or self._hurry.is_set():
+                    more = self._queue.get_nowait()
+                else:
+                    more = self._queue.get(timeout=min(wait, 0.005))
+            except queue.Empty:
+                if wait <= 0 or self._hurry.is_set():
+                    return None
+                continue
+            if more is None:
+                self._queue.put(None)  # seen again after this round
+            return more
 
     def close(self) -> None:
         self.settle()
@@ -144,13 +174,12 @@ class MetricPublisher:
                 return
             taken = [first]
             events = len(first.ts)
+            # Small rounds wait a little for more: the fused statement of a group's filters
+            # costs milliseconds to plan, whatever the number of events it reads.
+            deadline = time.monotonic() + (self._linger_s if events < LINGER_EVENTS else 0)
             while events < MAX_JOINED_EVENTS:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
+                more = self._more(deadline if events < LINGER_EVENTS else 0.0)
                 if more is None:
-                    self._queue.put(None)  # seen again after this round
                     break
                 taken.append(more)
                 events += len(more.ts)
@@ -163,6 +192,8 @@ class MetricPublisher:
             finally:
                 with self._done:
                     self._pending -= len(taken)
+                    if not self._pending:
+                        self._hurry.clear()
                     self._done.notify_all()
 
     def _publish(self, batches: list[_Batch]) -> None:
