@@ -338,6 +338,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "small_events": args.small_events,
         "small_batch": args.small_batch,
         "owl_src": git_rev(),
+        "env_OWL_METRIC_LINGER_MS": os.environ.get("OWL_METRIC_LINGER_MS"),
         "moto": version("moto"),
         "loadavg_start": loadavg(),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
