@@ -101,7 +101,6 @@ class BatchEvaluator:
             )
             extracts.append(f"({expr})::VARCHAR AS v{j}")
             self.params.update(params)
-        self._tokens = bool(self.shared.positions) or self.shared.needed != 0
         self._masks_sql, self._masks_params = self._inline(self._select(masks))
         self._all_sql, self._all_params = self._inline(self._select(masks + extracts))
         self._con = duckdb.connect()
@@ -133,7 +132,7 @@ class BatchEvaluator:
         # DuckDB finds the batch by its variable name (a replacement scan): registering and
         # dropping a view per call would cost more than matching a small batch.
         owl_batch = _as_table(messages)
-        if self._tokens:
+        if self.shared.reads_tokens:
             found = fields.columns(
                 owl_batch.column("message"), self.shared.positions, self.shared.needed
             )

@@ -112,6 +112,10 @@ class Shared(TokenList):
     positions: set[int] = field(default_factory=set)
     needed: int | None = 0
 
+    @property
+    def reads_tokens(self) -> bool:
+        return bool(self.positions) or self.needed != 0
+
     def _need(self, m: int | None) -> None:
         if m is None or self.needed is None:
             self.needed = None

@@ -176,7 +176,7 @@ class MetricPublisher:
             events = len(first.ts)
             # Small rounds wait a little for more: the fused statement of a group's filters
             # costs milliseconds to plan, whatever the number of events it reads.
-            deadline = time.monotonic() + (self._linger_s if events < LINGER_EVENTS else 0)
+            deadline = time.monotonic() + self._linger_s
             while events < MAX_JOINED_EVENTS:
                 more = self._more(deadline if events < LINGER_EVENTS else 0.0)
                 if more is None:
