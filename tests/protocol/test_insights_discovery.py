@@ -71,6 +71,7 @@ GENERIC = [
     Event("vpc", T0 + 10_000, VPC_NODATA),
     Event("vpc", T0 + 11_000, VPC_LIKE),
     Event("r53", T0 + 12_000, ROUTE53),
+    Event("json", T0 + 13_000, '{"price": 12.50, "big": 1E3, "s": "12.50", "xs": [0.10, 2]}'),
 ]
 LAMBDA = [
     Event("2024/01/01/[$LATEST]abc", T0 + 1_000, "START RequestId: r1 Version: $LATEST"),
@@ -229,6 +230,24 @@ def test_5_2_7_json_types_are_kept(logs: Any, generic: str) -> None:
         {"num": "12.5", "str": "12.5", "yes": "true", "n2": "25.0"}
     ]
     assert at(logs, generic, 1_000, "num > 9 as big, yes = 'x' as eq") == [{"big": "1", "eq": "0"}]
+
+
+def test_4_5_json_numbers_keep_the_text_of_the_document(logs: Any, generic: str) -> None:
+    """DuckDB's JSON reader re-renders doubles (12.50 as 12.5); results, and GetLogRecord,
+    show what the message says, while the value still acts as a number."""
+    fields = "price, big, s, xs.0, xs.1, price * 2 as twice, big > 999 as large"
+    assert at(logs, generic, 13_000, fields) == [
+        {"price": "12.50", "big": "1E3", "s": "12.50", "xs.0": "0.10", "xs.1": "2"}
+        | {"twice": "25.0", "large": "1"}
+    ]
+    record = record_of(logs, generic, 13_000)
+    assert {k: record[k] for k in ("price", "big", "s", "xs.0", "xs.1")} == {
+        "price": "12.50",
+        "big": "1E3",
+        "s": "12.50",
+        "xs.0": "0.10",
+        "xs.1": "2",
+    }
 
 
 # -- §5.3 Lambda -----------------------------------------------------------------------------

@@ -53,7 +53,7 @@ from owl.insights.ast import (
     UnmaskCommand,
     UnnestCommand,
 )
-from owl.insights.discovery import Discovery
+from owl.insights.discovery import Discovery, leaf_text
 from owl.insights.errors import QueryError
 from owl.insights.periods import CAPS, MILLIS
 from owl.insights.printer import column_name, compact_text
@@ -67,11 +67,17 @@ _WEEK_OFFSET_MS = 4 * 86_400_000  # 1970-01-01 was a Thursday; weeks start on Mo
 
 @dataclass(frozen=True)
 class Value:
-    """A compiled expression: SQL text and its kind; `literal` for literals of the query."""
+    """A compiled expression: SQL text and its kind; `literal` for literals of the query;
+    `json` for a value discovered in a JSON document (or kept from one): its JSON scalar,
+    present exactly when the value is, which tells a JSON number from a string (§7.1) and is
+    read as a number without the text (whose doubles are looked up in the message with
+    `pattern`, see discovery.leaf_text)."""
 
     sql: str
     kind: Kind
     literal: bool = False
+    json: str | None = None
+    pattern: str | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +140,8 @@ def glob_regex(glob: str) -> str:
 
 
 def as_num(v: Value) -> str:
+    if v.json is not None:
+        return f"TRY_CAST(owl_leaf({v.json}) AS DOUBLE)"
     if v.kind == "bool":
         return f"(CASE WHEN {v.sql} THEN 1.0 WHEN NOT {v.sql} THEN 0.0 END)"
     if v.kind in NUMERIC:
@@ -141,6 +149,25 @@ def as_num(v: Value) -> str:
     if v.kind == "json":
         return f"TRY_CAST(owl_leaf({v.sql}) AS DOUBLE)"
     return f"TRY_CAST({v.sql} AS DOUBLE)"
+
+
+def missing(v: Value) -> str:
+    """Whether the value is missing (for a discovered value, without rendering its text)."""
+    return f"({v.json if v.json is not None else v.sql} IS NULL)"
+
+
+def is_number(v: Value, text: str) -> str:
+    """§7.1: a number value is a JSON number or a text made only of digits."""
+    if v.json is not None:
+        return f"(CASE WHEN owl_jnum({v.json}) THEN TRUE ELSE owl_isnum({text}) END)"
+    return f"owl_isnum({text})"
+
+
+def identity(v: Value) -> str:
+    """What `stats … by`, `dedup` and `count_distinct` take as the same value: the text, or
+    for a discovered value its JSON scalar as DuckDB writes it (`1.5` and `1.50` are one
+    number; the string `"3"` and the number 3 are two values)."""
+    return v.sql if v.json is None else v.json
 
 
 def as_text(v: Value) -> str:
@@ -190,11 +217,13 @@ def _sort_terms(v: Value, descending: bool) -> list[str]:
     if v.kind in NUMERIC:
         return [f"{v.sql} {d} NULLS LAST"]
     text = v.sql if v.kind == "text" else f"owl_jtext({v.sql})"
+    number = is_number(v, text)
+    value = as_num(v) if v.json is not None else f"TRY_CAST({text} AS DOUBLE)"
     return [
-        f"({text} IS NULL) ASC",
-        f"owl_isnum({text}) {d} NULLS LAST",
-        f"(CASE WHEN owl_isnum({text}) THEN TRY_CAST({text} AS DOUBLE) END) {d} NULLS LAST",
-        f"owl_natkey({text}) {d} NULLS LAST",
+        f"{missing(v) if v.kind == 'text' else f'({text} IS NULL)'} ASC",
+        f"{number} {d} NULLS LAST",
+        f"(CASE WHEN {number} THEN {value} END) {d} NULLS LAST",
+        f"(CASE WHEN NOT {number} THEN owl_natkey({text}) END) {d} NULLS LAST",
     ]
 
 
@@ -264,8 +293,8 @@ class Compiler:
                 return Value(f"json_extract({base.sql}, {sql_string(path)})", "json")
         if name == "@logStream":
             self.uses_stream = True
-        sql, kind = self.discovery.resolve(name)
-        return Value(sql, kind)
+        sql, kind, json = self.discovery.resolve(name)
+        return Value(sql, kind, json=json, pattern=self.discovery.patterns.get(name))
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -290,9 +319,11 @@ class Compiler:
             f"ORDER BY {', '.join(self.s.order) or '1'}" + (f" LIMIT {cap}" if cap else "")
         )
         discovered = self.discovery.columns()
-        base = "SELECT *" + "".join(", " + c for c in discovered) + " FROM source"
+        read = "SELECT *" + "".join(", " + c for c in discovered) + " FROM source"
+        scalars = self.discovery.scalar_columns()
+        base = "SELECT *" + "".join(", " + c for c in scalars) + " FROM read"
         return Plan(
-            ctes=(("base", base), *self.ctes),
+            ctes=(("read", read), ("base", base), *self.ctes),
             select=select,
             columns=tuple(columns),
             event_rows=event_rows,
@@ -412,15 +443,15 @@ class Compiler:
         count = not self.s.after_stats and self.matched_stage is None and self.filtered
         self._mark_matched()
         keys = [self.value(k) for k in c.keys]
-        missing = " OR ".join(f"({k.sql}) IS NULL" for k in keys)
-        parts = ", ".join(k.sql for k in keys)
+        missing_key = " OR ".join(missing(k) for k in keys)
+        parts = ", ".join(identity(k) for k in keys)
         if self.s.order == NEWEST_FIRST and not self.unnested:
             # In the default order the first event is the newest, which an aggregate finds
             # without the sort a window needs per key (10M events: about 2 s less). Events
             # missing a key are all kept, but only the newest `bound` of them can reach the
             # result (only limit may follow dedup), so they are kept as a top-N list.
             newest = f"{self.prev}, {NEWEST_KEY}"
-            miss = f"({missing})"
+            miss = f"({missing_key})"
             grouped = self._stage(
                 f"SELECT {miss} AS __miss, arg_max({newest}) FILTER (WHERE NOT {miss}) AS __r, "
                 f"arg_max({newest}, {self._bound()}) FILTER (WHERE {miss}) AS __rs, "
@@ -434,7 +465,7 @@ class Compiler:
         else:
             extra = ", count(*) OVER () AS __matched" if count else ""
             self._stage(
-                f"SELECT *{extra} FROM {self.prev} QUALIFY {missing} OR row_number() OVER "
+                f"SELECT *{extra} FROM {self.prev} QUALIFY {missing_key} OR row_number() OVER "
                 f"(PARTITION BY {parts}{self._order_by()}) = 1"
             )
         self.matched_column = self.matched_column or count
@@ -460,10 +491,21 @@ class Compiler:
             v = self.value(item.expr)
             self.s.fields = saved
             col = self._new("c")
-            select.append(f"{v.sql} AS {col}")
             inline[name] = v
             names.append(name)
-            self.s.fields[name] = Value(col, v.kind)
+            if v.json is not None and v.sql == leaf_text(v.json, "__msg", v.pattern):
+                # A discovered value keeps its scalar; the text is rendered where it is read
+                # (mostly the result rows, after any limit), not for every event here.
+                select.append(f"{v.json} AS {col}")
+                text = leaf_text(col, "__msg", v.pattern)
+                self.s.fields[name] = Value(text, v.kind, json=col, pattern=v.pattern)
+                continue
+            select.append(f"{v.sql} AS {col}")
+            json = None
+            if v.json is not None:
+                json = f"{col}j"
+                select.append(f"{v.json} AS {json}")
+            self.s.fields[name] = Value(col, v.kind, json=json)
         self._stage(f"SELECT *, {', '.join(select)} FROM {self.prev}")
         return names
 
@@ -541,12 +583,23 @@ class Compiler:
         select: list[str] = []
         fields: dict[str, Value] = {}
         keys: list[str] = []
+        scalars: list[str] = []
         for i, g in enumerate(c.groups):
             v = self.value(g.expr)
             col = self._new("k")
-            select.append(f"{v.sql} AS {col}")
-            fields[column_name(g)] = Value(col, v.kind)
+            json = None
+            if v.json is None:
+                select.append(f"{v.sql} AS {col}")
+            else:  # grouped by its scalar, shown with the text of that group's newest event
+                json = f"{col}j"
+                select.append(f"{v.json} AS {json}")
+                if self.s.after_stats:
+                    scalars.append(f"any_value({v.sql}) AS {col}")
+                else:
+                    newest = f"arg_max(__msg, {NEWEST_KEY}) FILTER (WHERE owl_jnum({v.json}))"
+                    scalars.append(f"{leaf_text(v.json, newest, v.pattern)} AS {col}")
             keys.append(str(i + 1))
+            fields[column_name(g)] = Value(col, v.kind, json=json)
         items: dict[str, Value] = {}
         for item in c.items:
             v = self.aggregate(item.expr, items)
@@ -554,6 +607,7 @@ class Compiler:
             select.append(f"{v.sql} AS {col}")
             items[column_name(item)] = v
             fields[column_name(item)] = Value(col, v.kind)
+        select += scalars
         if hidden:  # the groups' sizes add up to the events that reached this stats
             select.append("count(*) AS __n")
         elif self.matched_column:
@@ -595,11 +649,12 @@ class Compiler:
         if name == "count":
             if arg is None or isinstance(arg, Star):
                 return Value("count(*)", "int")
-            return Value(f"count({self.value(arg).sql})", "int")
+            v = self.value(arg)
+            return Value(f"count({v.json if v.json is not None else v.sql})", "int")
         assert arg is not None
         v = self.value(arg)
         if name == "count_distinct":
-            return Value(f"count(DISTINCT {v.sql})", "int")
+            return Value(f"count(DISTINCT {identity(v)})", "int")
         if name in ("sum", "avg"):
             return Value(f"{name}({as_num(v)})", "num")
         if name == "stddev":
@@ -620,11 +675,13 @@ class Compiler:
             if v.kind in NUMERIC:
                 return Value(f"{name}({v.sql})", v.kind)
             t = as_text(v)
-            num = f"TRY_CAST({t} AS DOUBLE)"
+            num = as_num(v) if v.json is not None else f"TRY_CAST({t} AS DOUBLE)"
+            present = v.json if v.json is not None else t
             if name == "min":
                 return Value(
-                    f"CASE WHEN count({t}) = count({num}) THEN arg_min({t}, {num}) "
-                    f"ELSE arg_min({t}, owl_natkey({t})) FILTER (WHERE NOT owl_isnum({t})) END",
+                    f"CASE WHEN count({present}) = count({num}) THEN arg_min({t}, {num}) "
+                    f"ELSE arg_min({t}, owl_natkey({t})) FILTER (WHERE NOT {is_number(v, t)}) "
+                    "END",
                     "text",
                 )
             return Value(
@@ -634,15 +691,15 @@ class Compiler:
             )
         if name in ("sortsfirst", "sortslast"):
             t = as_text(v)
-            key = f"{{'n': owl_isnum({t}), 'v': TRY_CAST({t} AS DOUBLE), 'k': owl_natkey({t})}}"
+            key = f"{{'n': {is_number(v, t)}, 'v': TRY_CAST({t} AS DOUBLE), 'k': owl_natkey({t})}}"
             fn = "arg_min" if name == "sortsfirst" else "arg_max"
-            return Value(f"{fn}({v.sql}, {key}) FILTER (WHERE {v.sql} IS NOT NULL)", v.kind)
+            return Value(f"{fn}({v.sql}, {key}) FILTER (WHERE NOT {missing(v)})", v.kind)
         if name in ("earliest", "latest"):
             ts = "__ts" if not self.s.after_stats else as_time(self.ref("@timestamp"))
             seq = "__seq" if not self.s.after_stats else "0"
             fn = "arg_min" if name == "earliest" else "arg_max"
             return Value(
-                f"{fn}({v.sql}, {{'t': {ts}, 's': {seq}}}) FILTER (WHERE {v.sql} IS NOT NULL)",
+                f"{fn}({v.sql}, {{'t': {ts}, 's': {seq}}}) FILTER (WHERE NOT {missing(v)})",
                 v.kind,
             )
         raise QueryError(f"Unknown aggregation function {e.name}", *e.span)
@@ -736,7 +793,7 @@ class Compiler:
             # Text that is not a number equals no number (and so differs from every one).
             fallback = "TRUE" if op == "!=" else "FALSE"
             return (
-                f"(CASE WHEN {text.sql} IS NULL THEN NULL ELSE coalesce("
+                f"(CASE WHEN {missing(text)} THEN NULL ELSE coalesce("
                 f"{as_num(a)} {sql_op} {as_num(b)}, {fallback}) END)"
             )
         if a.literal or b.literal:
@@ -754,7 +811,7 @@ class Compiler:
             tests.append(f"coalesce({self._compare('=', v, iv)}, FALSE)")
         any_of = " OR ".join(tests) or "FALSE"
         body = f"(NOT ({any_of}))" if negated else f"({any_of})"
-        return f"(CASE WHEN {v.sql} IS NULL THEN NULL ELSE {body} END)"
+        return f"(CASE WHEN {missing(v)} THEN NULL ELSE {body} END)"
 
     # -- functions ---------------------------------------------------------------------------
 
@@ -782,7 +839,7 @@ class Compiler:
         texts = [f"owl_leaf({a.sql})" if a.kind == "json" else as_text(a) for a in args]
         match name:
             case "ispresent":
-                return Value(f"({args[0].sql} IS NOT NULL)", "bool")
+                return Value(f"(NOT {missing(args[0])})", "bool")
             case "coalesce":
                 kinds = {a.kind for a in args}
                 if len(kinds) == 1:

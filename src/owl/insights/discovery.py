@@ -8,6 +8,7 @@ JSON paths are collected so that one `json_extract` per event reads every refere
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from owl.insights.types import Kind
@@ -117,6 +118,38 @@ def json_path(name: str) -> str:
     return out
 
 
+def leaf_text(scalar: str, message: str, pattern: str | None) -> str:
+    """A JSON scalar's text: strings unquoted, numbers as the document writes them (DuckDB's
+    JSON re-renders a double, `1.50` as `1.5`, so its source text is looked up in the
+    message with `pattern`, §4.5), booleans as `true`/`false`."""
+    if pattern is None:  # an array element in an array: no key to find its text by
+        return f"owl_leaf({scalar})"
+    return f"owl_leaf_text({scalar}, {message}, {_sql_text(pattern)})"
+
+
+_RE2_SPECIAL = re.compile(r"[\\.^$|?*+()\[\]{}]")
+
+
+def _member(key: str) -> str:
+    """RE2 for `"key":` as an object member: `[{,]` before it keeps a key quoted inside a
+    string (`\\"k\\":`) from matching."""
+    return '[{,]\\s*"' + _RE2_SPECIAL.sub(r"\\\g<0>", key) + '"\\s*:\\s*'
+
+
+def _number_at(name: str) -> str | None:
+    """RE2 for what comes before the number at flattened `name` in the document: its last
+    key, or that key and the first n elements of an array of scalars. The same key elsewhere
+    in the document can match first; the caller checks the number it finds."""
+    steps = name.split(".")
+    if not steps[-1].isdigit() or len(steps) == 1:
+        before = _member(steps[-1])
+    elif not steps[-2].isdigit() and int(steps[-1]) < 100:
+        before = _member(steps[-2]) + '\\[\\s*(?:[^\\]\\[{}",]*,\\s*){' + steps[-1] + "}"
+    else:
+        return None
+    return before
+
+
 @dataclass
 class Discovery:
     """The discovered fields one query references, and the per-event work they need."""
@@ -124,26 +157,37 @@ class Discovery:
     paths: list[str] = field(default_factory=list)
     vpc: bool = False
     route53: bool = False
+    # JSON scalars of the names resolved so far (name → SQL), one column each (`__d<n>`).
+    scalars: dict[str, str] = field(default_factory=dict)
+    patterns: dict[str, str | None] = field(default_factory=dict)  # their numbers' source text
 
     def slot(self, path: str) -> str:
+        """The scalar at `path` (a JSON value; objects, arrays and null are missing)."""
         if path not in self.paths:
             self.paths.append(path)
-        return f"owl_leaf(__j[{self.paths.index(path) + 1}])"
+        return f"owl_scalar(__j[{self.paths.index(path) + 1}])"
 
-    def resolve(self, name: str) -> tuple[str, Kind]:
-        """SQL for field `name` read from the event itself (never missing as an error)."""
+    def resolve(self, name: str) -> tuple[str, Kind, str | None]:
+        """SQL for field `name` read from the event itself (never missing as an error): its
+        text, kind and, for a field that may come from a JSON document, its JSON scalar (which
+        tells a JSON number from a string, §7.1, and is read directly as a number)."""
         if name in SYSTEM:
-            return SYSTEM[name]
+            return (*SYSTEM[name], None)
         if name in LAMBDA:
-            return LAMBDA[name]
+            return (*LAMBDA[name], None)
         if name.startswith("@") and not name.startswith("@@"):
-            return "CAST(NULL AS VARCHAR)", "text"
+            return "CAST(NULL AS VARCHAR)", "text", None
+        if name in self.scalars:
+            return self._text(name), "text", self._column(name)
         key = name[1:] if name.startswith("@@") else name
-        sources = []
+        sources: list[str] = []
+        numbers: list[str | None] = []
         if '"' not in key and key:
             value = self.slot(json_path(key))
+            numbers.append(_number_at(key))
             if "." in key:  # also a key with dots in it (§5.2.4): the first in the document
                 nested, dotted = value, self.slot('$."' + key + '"')
+                numbers.append(_member(key))
                 # Both present (rare): the document's top-level keys tell which comes first.
                 # They are bound once, so that DuckDB cannot hoist a second parse of every
                 # event out of the CASE.
@@ -163,16 +207,24 @@ class Discovery:
         if name in VPC_FIELDS:
             self.vpc = True
             i = VPC_FIELDS.index(name) + 1
-            sources.append(f"NULLIF(__vpc[{i}], '-')")
+            sources.append(f"to_json(NULLIF(__vpc[{i}], '-'))")
         if name in ROUTE53_FIELDS:
             self.route53 = True
             i = ROUTE53_FIELDS.index(name) + 1
-            sources.append(f"NULLIF(__r53[{i}], '-')")
+            sources.append(f"to_json(NULLIF(__r53[{i}], '-'))")
         if not sources:
-            return "CAST(NULL AS VARCHAR)", "text"
-        if len(sources) == 1:
-            return sources[0], "text"
-        return f"coalesce({', '.join(sources)})", "text"
+            return "CAST(NULL AS VARCHAR)", "text", None
+        scalar = sources[0] if len(sources) == 1 else f"coalesce({', '.join(sources)})"
+        self.scalars[name] = scalar
+        found = [n for n in numbers if n is not None]
+        self.patterns[name] = "(?:" + "|".join(found) + ")(-?[0-9][0-9.eE+-]*)" if found else None
+        return self._text(name), "text", self._column(name)
+
+    def _column(self, name: str) -> str:
+        return f"__d{list(self.scalars).index(name) + 1}"
+
+    def _text(self, name: str) -> str:
+        return leaf_text(self._column(name), "__msg", self.patterns[name])
 
     def columns(self) -> list[str]:
         """Per-event columns the resolved fields read (added right after the source)."""
@@ -186,3 +238,7 @@ class Discovery:
         if self.route53:
             cols.append(f"{ROUTE53_TOKENS} AS __r53")
         return cols
+
+    def scalar_columns(self) -> list[str]:
+        """The JSON scalar of each resolved name, over the columns above."""
+        return [f"{sql} AS {self._column(name)}" for name, sql in self.scalars.items()]

@@ -52,21 +52,31 @@ def java_double(d: float) -> str:
     return f"{sign}{digits[0]}.{digits[1:] or '0'}E{power}"
 
 
-def _json_doc(message: str, lambda_group: bool) -> dict[str, Any] | None:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+# Numbers kept as the document writes them (`1.50`, `1e3`: §4.5), as str, NaN refused.
+_RAW_NUMBERS = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=_no_constant)
+
+
+def _json_doc(message: str, lambda_group: bool, raw: bool = False) -> dict[str, Any] | None:
+    """The JSON document of an event (§5.2); with `raw`, numbers as their source text."""
     text = message.lstrip(" \t\r\n")
     embedded = not text.startswith("{")
     if embedded:
         if not lambda_group or "\t{" not in message:
             return None
         text = message[message.index("\t{") + 1 :]
+    doc: Any
     try:
-        doc = orjson.loads(text)
-    except orjson.JSONDecodeError:
+        doc = _RAW_NUMBERS.decode(text) if raw else orjson.loads(text)
+    except ValueError:  # orjson.JSONDecodeError is one
         if not embedded:
             return None
         # In a Lambda group, the first of several JSON objects after the prefix (§5.2.2).
         try:
-            doc, _ = json.JSONDecoder().raw_decode(text)
+            doc, _ = (_RAW_NUMBERS if raw else json.JSONDecoder()).raw_decode(text)
         except ValueError:
             return None
     return doc if isinstance(doc, dict) else None
@@ -105,7 +115,7 @@ def json_field_names(document: str) -> list[str] | None:
 def discovered(message: str, *, lambda_group: bool = False) -> dict[str, str]:
     """Every field discovered in `message`, as result strings."""
     out: dict[str, str] = {}
-    doc = _json_doc(message, lambda_group)
+    doc = _json_doc(message, lambda_group, raw=True)
     if doc is not None:
         _flatten(doc, "", out)
     m = _REQUEST.match(message)
