@@ -68,10 +68,10 @@ _WEEK_OFFSET_MS = 4 * 86_400_000  # 1970-01-01 was a Thursday; weeks start on Mo
 @dataclass(frozen=True)
 class Value:
     """A compiled expression: SQL text and its kind; `literal` for literals of the query;
-    `json` for a value discovered in a JSON document (or kept from one): its JSON scalar,
-    present exactly when the value is, which tells a JSON number from a string (§7.1) and is
-    read as a number without the text (whose doubles are looked up in the message with
-    `pattern`, see discovery.leaf_text)."""
+    `json` for a value discovered in a JSON document (or kept from one): its JSON value
+    (missing where owl_leaf of it is NULL), which tells a JSON number from a string (§7.1)
+    and is read as a number without the text (whose doubles are looked up in the message
+    with `pattern`, see discovery.leaf_text)."""
 
     sql: str
     kind: Kind
@@ -153,7 +153,7 @@ def as_num(v: Value) -> str:
 
 def missing(v: Value) -> str:
     """Whether the value is missing (for a discovered value, without rendering its text)."""
-    return f"({v.json if v.json is not None else v.sql} IS NULL)"
+    return f"({v.sql} IS NULL)" if v.json is None else f"(owl_leaf({v.json}) IS NULL)"
 
 
 def is_number(v: Value, text: str) -> str:
@@ -165,9 +165,9 @@ def is_number(v: Value, text: str) -> str:
 
 def identity(v: Value) -> str:
     """What `stats … by`, `dedup` and `count_distinct` take as the same value: the text, or
-    for a discovered value its JSON scalar as DuckDB writes it (`1.5` and `1.50` are one
-    number; the string `"3"` and the number 3 are two values)."""
-    return v.sql if v.json is None else v.json
+    for a discovered value its leaf as DuckDB writes it (`1.5` and `1.50` are one number,
+    `1e3` and the string "1e3" two values; the string "3" and the number 3, one)."""
+    return v.sql if v.json is None else f"owl_leaf({v.json})"
 
 
 def as_text(v: Value) -> str:
@@ -319,11 +319,9 @@ class Compiler:
             f"ORDER BY {', '.join(self.s.order) or '1'}" + (f" LIMIT {cap}" if cap else "")
         )
         discovered = self.discovery.columns()
-        read = "SELECT *" + "".join(", " + c for c in discovered) + " FROM source"
-        scalars = self.discovery.scalar_columns()
-        base = "SELECT *" + "".join(", " + c for c in scalars) + " FROM read"
+        base = "SELECT *" + "".join(", " + c for c in discovered) + " FROM source"
         return Plan(
-            ctes=(("read", read), ("base", base), *self.ctes),
+            ctes=(("base", base), *self.ctes),
             select=select,
             columns=tuple(columns),
             event_rows=event_rows,
@@ -590,14 +588,20 @@ class Compiler:
             json = None
             if v.json is None:
                 select.append(f"{v.sql} AS {col}")
-            else:  # grouped by its scalar, shown with the text of that group's newest event
+            else:  # grouped by identity; a number shows the text of the group's newest event
+                key = identity(v)
+                select.append(f"{key} AS {col}i")
                 json = f"{col}j"
-                select.append(f"{v.json} AS {json}")
+                scalars.append(f"any_value({v.json}) AS {json}")
                 if self.s.after_stats:
                     scalars.append(f"any_value({v.sql}) AS {col}")
                 else:
                     newest = f"arg_max(__msg, {NEWEST_KEY}) FILTER (WHERE owl_jnum({v.json}))"
-                    scalars.append(f"{leaf_text(v.json, newest, v.pattern)} AS {col}")
+                    number = leaf_text(f"any_value({v.json})", newest, v.pattern)
+                    scalars.append(
+                        f"CASE WHEN owl_jnum(any_value({v.json})) THEN {number} ELSE {key} END "
+                        f"AS {col}"
+                    )
             keys.append(str(i + 1))
             fields[column_name(g)] = Value(col, v.kind, json=json)
         items: dict[str, Value] = {}
@@ -650,7 +654,7 @@ class Compiler:
             if arg is None or isinstance(arg, Star):
                 return Value("count(*)", "int")
             v = self.value(arg)
-            return Value(f"count({v.json if v.json is not None else v.sql})", "int")
+            return Value(f"count({identity(v)})", "int")
         assert arg is not None
         v = self.value(arg)
         if name == "count_distinct":
@@ -676,7 +680,7 @@ class Compiler:
                 return Value(f"{name}({v.sql})", v.kind)
             t = as_text(v)
             num = as_num(v) if v.json is not None else f"TRY_CAST({t} AS DOUBLE)"
-            present = v.json if v.json is not None else t
+            present = identity(v)
             if name == "min":
                 return Value(
                     f"CASE WHEN count({present}) = count({num}) THEN arg_min({t}, {num}) "

@@ -157,20 +157,21 @@ class Discovery:
     paths: list[str] = field(default_factory=list)
     vpc: bool = False
     route53: bool = False
-    # JSON scalars of the names resolved so far (name → SQL), one column each (`__d<n>`).
+    # JSON values of the names resolved so far (name → SQL).
     scalars: dict[str, str] = field(default_factory=dict)
     patterns: dict[str, str | None] = field(default_factory=dict)  # their numbers' source text
 
     def slot(self, path: str) -> str:
-        """The scalar at `path` (a JSON value; objects, arrays and null are missing)."""
+        """The JSON value at `path` (objects, arrays and null count as missing: owl_leaf)."""
         if path not in self.paths:
             self.paths.append(path)
-        return f"owl_scalar(__j[{self.paths.index(path) + 1}])"
+        return f"__j[{self.paths.index(path) + 1}]"
 
     def resolve(self, name: str) -> tuple[str, Kind, str | None]:
         """SQL for field `name` read from the event itself (never missing as an error): its
-        text, kind and, for a field that may come from a JSON document, its JSON scalar (which
-        tells a JSON number from a string, §7.1, and is read directly as a number)."""
+        text, kind and, for a field that may come from a JSON document, its JSON value (which
+        tells a JSON number from a string, §7.1, and is read directly as a number; an object,
+        array or null is a missing value, as owl_leaf says)."""
         if name in SYSTEM:
             return (*SYSTEM[name], None)
         if name in LAMBDA:
@@ -178,7 +179,7 @@ class Discovery:
         if name.startswith("@") and not name.startswith("@@"):
             return "CAST(NULL AS VARCHAR)", "text", None
         if name in self.scalars:
-            return self._text(name), "text", self._column(name)
+            return self._text(name), "text", self.scalars[name]
         key = name[1:] if name.startswith("@@") else name
         sources: list[str] = []
         numbers: list[str | None] = []
@@ -197,7 +198,8 @@ class Discovery:
                     f"list_position(_k, {_sql_text(key.split('.')[0])}))[1]"
                 )
                 value = (
-                    f"CASE WHEN {nested} IS NULL THEN {dotted} WHEN {dotted} IS NULL THEN {nested} "
+                    f"CASE WHEN owl_leaf({nested}) IS NULL THEN {dotted} "
+                    f"WHEN owl_leaf({dotted}) IS NULL THEN {nested} "
                     f"WHEN {dotted_first} THEN {dotted} ELSE {nested} END"
                 )
             sources.append(
@@ -218,13 +220,10 @@ class Discovery:
         self.scalars[name] = scalar
         found = [n for n in numbers if n is not None]
         self.patterns[name] = "(?:" + "|".join(found) + ")(-?[0-9][0-9.eE+-]*)" if found else None
-        return self._text(name), "text", self._column(name)
-
-    def _column(self, name: str) -> str:
-        return f"__d{list(self.scalars).index(name) + 1}"
+        return self._text(name), "text", self.scalars[name]
 
     def _text(self, name: str) -> str:
-        return leaf_text(self._column(name), "__msg", self.patterns[name])
+        return leaf_text(self.scalars[name], "__msg", self.patterns[name])
 
     def columns(self) -> list[str]:
         """Per-event columns the resolved fields read (added right after the source)."""
@@ -238,7 +237,3 @@ class Discovery:
         if self.route53:
             cols.append(f"{ROUTE53_TOKENS} AS __r53")
         return cols
-
-    def scalar_columns(self) -> list[str]:
-        """The JSON scalar of each resolved name, over the columns above."""
-        return [f"{sql} AS {self._column(name)}" for name, sql in self.scalars.items()]

@@ -71,26 +71,20 @@ CREATE OR REPLACE MACRO owl_leaf(v) AS CASE
   WHEN left(CAST(v AS VARCHAR), 1) IN ('{', '[', 'n') THEN NULL
   ELSE CAST(v AS VARCHAR) END
 """,
-    # A discovered JSON value as a field's scalar: objects, arrays and null are missing. The
-    # value is bound once (a one-element list_transform): written out three times, DuckDB
-    # evaluated it three times (the avg/pct bench query: 0.8 s instead of 0.4 s per 1M).
-    """
-CREATE OR REPLACE MACRO owl_scalar(v) AS list_transform([v], lambda _v: CASE
-  WHEN left(CAST(_v AS VARCHAR), 1) IN ('{', '[', 'n') THEN NULL ELSE _v END)[1]
-""",
-    # A scalar's text as the message writes it (§4.5): DuckDB re-renders a double (1.50 as
+    # A JSON leaf's text as the message writes it (§4.5): DuckDB re-renders a double (1.50 as
     # 1.5, 1e3 as 1000.0), so the number after the field's key in the message (pattern p,
     # group 1) is taken instead, when it is the same number. Only doubles pay the regex.
     """
-CREATE OR REPLACE MACRO owl_leaf_text(v, msg, p) AS CASE
-  WHEN v IS NULL THEN NULL
-  WHEN left(CAST(v AS VARCHAR), 1) = '"' THEN json_extract_string(v, '$')
-  WHEN left(CAST(v AS VARCHAR), 1) IN ('t', 'f')
-    OR NOT (contains(CAST(v AS VARCHAR), '.') OR contains(CAST(v AS VARCHAR), 'e'))
-    THEN CAST(v AS VARCHAR)
+CREATE OR REPLACE MACRO owl_leaf_text(v, msg, p) AS list_transform([v], lambda _v: CASE
+  WHEN _v IS NULL THEN NULL
+  WHEN left(CAST(_v AS VARCHAR), 1) = '"' THEN json_extract_string(_v, '$')
+  WHEN left(CAST(_v AS VARCHAR), 1) IN ('{', '[', 'n') THEN NULL
+  WHEN left(CAST(_v AS VARCHAR), 1) IN ('t', 'f')
+    OR NOT (contains(CAST(_v AS VARCHAR), '.') OR contains(CAST(_v AS VARCHAR), 'e'))
+    THEN CAST(_v AS VARCHAR)
   ELSE list_transform([regexp_extract(msg, p, 1)], lambda _r:
-    CASE WHEN TRY_CAST(_r AS DOUBLE) = CAST(v AS DOUBLE) THEN _r ELSE CAST(v AS VARCHAR) END)[1]
-  END
+    CASE WHEN TRY_CAST(_r AS DOUBLE) = CAST(_v AS DOUBLE) THEN _r ELSE CAST(_v AS VARCHAR) END)[1]
+  END)[1]
 """,
     # JSON values (jsonParse, unnest): scalars as leaves, maps and lists as compact JSON.
     """

@@ -42,9 +42,8 @@ def _fields(document: dict[str, object], names: list[str]) -> list[str | None]:
     with duckdb.connect() as con:
         macros.install(con)
         row = con.execute(
-            f"SELECT {', '.join(values)} FROM (SELECT *, {', '.join(discovery.scalar_columns())} "
-            f"FROM (SELECT *, {', '.join(discovery.columns())} "
-            "FROM (SELECT ?::VARCHAR AS __msg, FALSE AS __lambda)))",
+            f"SELECT {', '.join(values)} FROM (SELECT *, {', '.join(discovery.columns())} "
+            "FROM (SELECT ?::VARCHAR AS __msg, FALSE AS __lambda))",
             [json.dumps(document)],
         ).fetchone()
     return list(row or ())
