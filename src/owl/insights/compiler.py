@@ -78,6 +78,7 @@ class Value:
     literal: bool = False
     json: str | None = None
     pattern: str | None = None
+    derived: bool = False  # the text is leaf_text(json, __msg, pattern): it can wait
 
 
 @dataclass(frozen=True)
@@ -294,7 +295,13 @@ class Compiler:
         if name == "@logStream":
             self.uses_stream = True
         sql, kind, json = self.discovery.resolve(name)
-        return Value(sql, kind, json=json, pattern=self.discovery.patterns.get(name))
+        return Value(
+            sql,
+            kind,
+            json=json,
+            pattern=self.discovery.patterns.get(name),
+            derived=json is not None,
+        )
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -491,12 +498,12 @@ class Compiler:
             col = self._new("c")
             inline[name] = v
             names.append(name)
-            if v.json is not None and v.sql == leaf_text(v.json, "__msg", v.pattern):
+            if v.json is not None and v.derived:
                 # A discovered value keeps its scalar; the text is rendered where it is read
                 # (mostly the result rows, after any limit), not for every event here.
                 select.append(f"{v.json} AS {col}")
                 text = leaf_text(col, "__msg", v.pattern)
-                self.s.fields[name] = Value(text, v.kind, json=col, pattern=v.pattern)
+                self.s.fields[name] = Value(text, v.kind, json=col, pattern=v.pattern, derived=True)
                 continue
             select.append(f"{v.sql} AS {col}")
             json = None

@@ -9,6 +9,7 @@ JSON paths are collected so that one `json_extract` per event reads every refere
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from owl.insights.types import Kind
@@ -118,6 +119,10 @@ def json_path(name: str) -> str:
     return out
 
 
+def _first(values: list[str]) -> str:
+    return values[0] if len(values) == 1 else f"coalesce({', '.join(values)})"
+
+
 def leaf_text(scalar: str, message: str, pattern: str | None) -> str:
     """A JSON scalar's text: strings unquoted, numbers as the document writes them (DuckDB's
     JSON re-renders a double, `1.50` as `1.5`, so its source text is looked up in the
@@ -157,8 +162,9 @@ class Discovery:
     paths: list[str] = field(default_factory=list)
     vpc: bool = False
     route53: bool = False
-    # JSON values of the names resolved so far (name → SQL).
+    # JSON values and texts of the names resolved so far (name → SQL).
     scalars: dict[str, str] = field(default_factory=dict)
+    texts: dict[str, str] = field(default_factory=dict)
     patterns: dict[str, str | None] = field(default_factory=dict)  # their numbers' source text
 
     def slot(self, path: str) -> str:
@@ -179,51 +185,54 @@ class Discovery:
         if name.startswith("@") and not name.startswith("@@"):
             return "CAST(NULL AS VARCHAR)", "text", None
         if name in self.scalars:
-            return self._text(name), "text", self.scalars[name]
+            return self.texts[name], "text", self.scalars[name]
         key = name[1:] if name.startswith("@@") else name
         sources: list[str] = []
-        numbers: list[str | None] = []
+        texts: list[str] = []
         if '"' not in key and key:
-            value = self.slot(json_path(key))
-            numbers.append(_number_at(key))
-            if "." in key:  # also a key with dots in it (§5.2.4): the first in the document
-                nested, dotted = value, self.slot('$."' + key + '"')
-                numbers.append(_member(key))
-                # Both present (rare): the document's top-level keys tell which comes first.
-                # They are bound once, so that DuckDB cannot hoist a second parse of every
-                # event out of the CASE.
-                dotted_first = (
-                    f"list_transform([json_keys({JSON_DOC})], lambda _k: "
-                    f"list_position(_k, {_sql_text(key)}) < "
-                    f"list_position(_k, {_sql_text(key.split('.')[0])}))[1]"
-                )
-                value = (
-                    f"CASE WHEN owl_leaf({nested}) IS NULL THEN {dotted} "
-                    f"WHEN owl_leaf({dotted}) IS NULL THEN {nested} "
-                    f"WHEN {dotted_first} THEN {dotted} ELSE {nested} END"
-                )
-            sources.append(
-                f"CASE WHEN __cap IS NULL OR list_contains(__cap, {_sql_text(name)}) "
-                f"THEN {value} END"
-            )
-        if name in VPC_FIELDS:
-            self.vpc = True
-            i = VPC_FIELDS.index(name) + 1
-            sources.append(f"to_json(NULLIF(__vpc[{i}], '-'))")
-        if name in ROUTE53_FIELDS:
-            self.route53 = True
-            i = ROUTE53_FIELDS.index(name) + 1
-            sources.append(f"to_json(NULLIF(__r53[{i}], '-'))")
+            numbers = [_number_at(key)] + ([_member(key)] if "." in key else [])
+            found = [n for n in numbers if n is not None]
+            pattern = "(?:" + "|".join(found) + ")(-?[0-9][0-9.eE+-]*)" if found else None
+            self.patterns[name] = pattern
+            nested = self.slot(json_path(key))
+            dotted = self.slot('$."' + key + '"') if "." in key else None
+            allowed = f"__cap IS NULL OR list_contains(__cap, {_sql_text(name)})"
+            # The JSON value and its text, each chosen among the slots: the text functions
+            # read a slot (cheap), not the CASE that picks it (which they would evaluate again
+            # for every use of their argument).
+            choices: list[tuple[list[str], Callable[[str], str]]] = [
+                (sources, lambda v: v),
+                (texts, lambda v: leaf_text(v, "__msg", pattern)),
+            ]
+            for into, f in choices:
+                value = f(nested)
+                if dotted is not None:  # also a key with dots in it (§5.2.4): the first wins
+                    # Both present (rare): the document's top-level keys tell which comes
+                    # first. They are bound once, so that DuckDB cannot hoist a second parse of
+                    # every event out of the CASE.
+                    dotted_first = (
+                        f"list_transform([json_keys({JSON_DOC})], lambda _k: "
+                        f"list_position(_k, {_sql_text(key)}) < "
+                        f"list_position(_k, {_sql_text(key.split('.')[0])}))[1]"
+                    )
+                    value = (
+                        f"CASE WHEN owl_leaf({nested}) IS NULL THEN {f(dotted)} "
+                        f"WHEN owl_leaf({dotted}) IS NULL THEN {f(nested)} "
+                        f"WHEN {dotted_first} THEN {f(dotted)} ELSE {f(nested)} END"
+                    )
+                into.append(f"CASE WHEN {allowed} THEN {value} END")
+        for names, column in ((VPC_FIELDS, "__vpc"), (ROUTE53_FIELDS, "__r53")):
+            if name in names:
+                self.vpc = self.vpc or column == "__vpc"
+                self.route53 = self.route53 or column == "__r53"
+                token = f"NULLIF({column}[{names.index(name) + 1}], '-')"
+                sources.append(f"to_json({token})")
+                texts.append(token)
         if not sources:
             return "CAST(NULL AS VARCHAR)", "text", None
-        scalar = sources[0] if len(sources) == 1 else f"coalesce({', '.join(sources)})"
-        self.scalars[name] = scalar
-        found = [n for n in numbers if n is not None]
-        self.patterns[name] = "(?:" + "|".join(found) + ")(-?[0-9][0-9.eE+-]*)" if found else None
-        return self._text(name), "text", self.scalars[name]
-
-    def _text(self, name: str) -> str:
-        return leaf_text(self.scalars[name], "__msg", self.patterns[name])
+        self.scalars[name] = _first(sources)
+        self.texts[name] = _first(texts)
+        return self.texts[name], "text", self.scalars[name]
 
     def columns(self) -> list[str]:
         """Per-event columns the resolved fields read (added right after the source)."""

@@ -75,16 +75,16 @@ CREATE OR REPLACE MACRO owl_leaf(v) AS CASE
     # 1.5, 1e3 as 1000.0), so the number after the field's key in the message (pattern p,
     # group 1) is taken instead, when it is the same number. Only doubles pay the regex.
     """
-CREATE OR REPLACE MACRO owl_leaf_text(v, msg, p) AS list_transform([v], lambda _v: CASE
-  WHEN _v IS NULL THEN NULL
-  WHEN left(CAST(_v AS VARCHAR), 1) = '"' THEN json_extract_string(_v, '$')
-  WHEN left(CAST(_v AS VARCHAR), 1) IN ('{', '[', 'n') THEN NULL
-  WHEN left(CAST(_v AS VARCHAR), 1) IN ('t', 'f')
-    OR NOT (contains(CAST(_v AS VARCHAR), '.') OR contains(CAST(_v AS VARCHAR), 'e'))
-    THEN CAST(_v AS VARCHAR)
+CREATE OR REPLACE MACRO owl_leaf_text(v, msg, p) AS CASE
+  WHEN v IS NULL THEN NULL
+  WHEN left(CAST(v AS VARCHAR), 1) = '"' THEN json_extract_string(v, '$')
+  WHEN left(CAST(v AS VARCHAR), 1) IN ('{', '[', 'n') THEN NULL
+  WHEN left(CAST(v AS VARCHAR), 1) IN ('t', 'f')
+    OR NOT (contains(CAST(v AS VARCHAR), '.') OR contains(CAST(v AS VARCHAR), 'e'))
+    THEN CAST(v AS VARCHAR)
   ELSE list_transform([regexp_extract(msg, p, 1)], lambda _r:
-    CASE WHEN TRY_CAST(_r AS DOUBLE) = CAST(_v AS DOUBLE) THEN _r ELSE CAST(_v AS VARCHAR) END)[1]
-  END)[1]
+    CASE WHEN TRY_CAST(_r AS DOUBLE) = CAST(v AS DOUBLE) THEN _r ELSE CAST(v AS VARCHAR) END)[1]
+  END
 """,
     # JSON values (jsonParse, unnest): scalars as leaves, maps and lists as compact JSON.
     """
