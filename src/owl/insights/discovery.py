@@ -127,7 +127,7 @@ def leaf_text(scalar: str, message: str, pattern: str | None) -> str:
     """A JSON scalar's text: strings unquoted, numbers as the document writes them (DuckDB's
     JSON re-renders a double, `1.50` as `1.5`, so its source text is looked up in the
     message with `pattern`, §4.5), booleans as `true`/`false`."""
-    if pattern is None:  # an array element in an array: no key to find its text by
+    if pattern is None:  # an element of a nested array: no key to find its text by
         return f"owl_leaf({scalar})"
     return f"owl_leaf_text({scalar}, {message}, {_sql_text(pattern)})"
 
