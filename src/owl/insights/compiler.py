@@ -78,7 +78,7 @@ class Value:
     literal: bool = False
     json: str | None = None
     pattern: str | None = None
-    derived: bool = False  # the text is leaf_text(json, __msg, pattern): it can wait
+    derived: bool = False  # (with json) the text is leaf_text(json, __msg, pattern): it can wait
 
 
 @dataclass(frozen=True)
@@ -219,11 +219,10 @@ def _sort_terms(v: Value, descending: bool) -> list[str]:
         return [f"{v.sql} {d} NULLS LAST"]
     text = v.sql if v.kind == "text" else f"owl_jtext({v.sql})"
     number = is_number(v, text)
-    value = as_num(v) if v.json is not None else f"TRY_CAST({text} AS DOUBLE)"
     return [
         f"{missing(v) if v.kind == 'text' else f'({text} IS NULL)'} ASC",
         f"{number} {d} NULLS LAST",
-        f"(CASE WHEN {number} THEN {value} END) {d} NULLS LAST",
+        f"(CASE WHEN {number} THEN {as_num(v)} END) {d} NULLS LAST",
         f"(CASE WHEN NOT {number} THEN owl_natkey({text}) END) {d} NULLS LAST",
     ]
 
@@ -294,14 +293,8 @@ class Compiler:
                 return Value(f"json_extract({base.sql}, {sql_string(path)})", "json")
         if name == "@logStream":
             self.uses_stream = True
-        sql, kind, json = self.discovery.resolve(name)
-        return Value(
-            sql,
-            kind,
-            json=json,
-            pattern=self.discovery.patterns.get(name),
-            derived=json is not None,
-        )
+        sql, kind, json, pattern = self.discovery.resolve(name)
+        return Value(sql, kind, json=json, pattern=pattern, derived=json is not None)
 
     # -- the pipeline ------------------------------------------------------------------------
 
@@ -498,7 +491,7 @@ class Compiler:
             col = self._new("c")
             inline[name] = v
             names.append(name)
-            if v.json is not None and v.derived:
+            if v.derived:
                 # A discovered value keeps its scalar; the text is rendered where it is read
                 # (mostly the result rows, after any limit), not for every event here.
                 select.append(f"{v.json} AS {col}")
@@ -686,7 +679,7 @@ class Compiler:
             if v.kind in NUMERIC:
                 return Value(f"{name}({v.sql})", v.kind)
             t = as_text(v)
-            num = as_num(v) if v.json is not None else f"TRY_CAST({t} AS DOUBLE)"
+            num = as_num(v)
             present = identity(v)
             if name == "min":
                 return Value(
@@ -702,7 +695,7 @@ class Compiler:
             )
         if name in ("sortsfirst", "sortslast"):
             t = as_text(v)
-            key = f"{{'n': {is_number(v, t)}, 'v': TRY_CAST({t} AS DOUBLE), 'k': owl_natkey({t})}}"
+            key = f"{{'n': {is_number(v, t)}, 'v': {as_num(v)}, 'k': owl_natkey({t})}}"
             fn = "arg_min" if name == "sortsfirst" else "arg_max"
             return Value(f"{fn}({v.sql}, {key}) FILTER (WHERE NOT {missing(v)})", v.kind)
         if name in ("earliest", "latest"):

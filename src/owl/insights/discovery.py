@@ -162,10 +162,8 @@ class Discovery:
     paths: list[str] = field(default_factory=list)
     vpc: bool = False
     route53: bool = False
-    # JSON values and texts of the names resolved so far (name → SQL).
-    scalars: dict[str, str] = field(default_factory=dict)
-    texts: dict[str, str] = field(default_factory=dict)
-    patterns: dict[str, str | None] = field(default_factory=dict)  # their numbers' source text
+    # The names resolved so far: text, JSON value, pattern of a number's source text (SQL).
+    leaves: dict[str, tuple[str, str, str | None]] = field(default_factory=dict)
 
     def slot(self, path: str) -> str:
         """The JSON value at `path` (objects, arrays and null count as missing: owl_leaf)."""
@@ -173,54 +171,33 @@ class Discovery:
             self.paths.append(path)
         return f"__j[{self.paths.index(path) + 1}]"
 
-    def resolve(self, name: str) -> tuple[str, Kind, str | None]:
+    def resolve(self, name: str) -> tuple[str, Kind, str | None, str | None]:
         """SQL for field `name` read from the event itself (never missing as an error): its
         text, kind and, for a field that may come from a JSON document, its JSON value (which
         tells a JSON number from a string, §7.1, and is read directly as a number; an object,
-        array or null is a missing value, as owl_leaf says)."""
+        array or null is a missing value, as owl_leaf says) and the leaf_text pattern."""
         if name in SYSTEM:
-            return (*SYSTEM[name], None)
+            return (*SYSTEM[name], None, None)
         if name in LAMBDA:
-            return (*LAMBDA[name], None)
+            return (*LAMBDA[name], None, None)
         if name.startswith("@") and not name.startswith("@@"):
-            return "CAST(NULL AS VARCHAR)", "text", None
-        if name in self.scalars:
-            return self.texts[name], "text", self.scalars[name]
+            return "CAST(NULL AS VARCHAR)", "text", None, None
+        if name in self.leaves:
+            text, json, pattern = self.leaves[name]
+            return text, "text", json, pattern
         key = name[1:] if name.startswith("@@") else name
         sources: list[str] = []
         texts: list[str] = []
+        pattern = None
         if '"' not in key and key:
             numbers = [_number_at(key)] + ([_member(key)] if "." in key else [])
             found = [n for n in numbers if n is not None]
             pattern = "(?:" + "|".join(found) + ")(-?[0-9][0-9.eE+-]*)" if found else None
-            self.patterns[name] = pattern
-            nested = self.slot(json_path(key))
-            dotted = self.slot('$."' + key + '"') if "." in key else None
-            allowed = f"__cap IS NULL OR list_contains(__cap, {_sql_text(name)})"
-            # The JSON value and its text, each chosen among the slots: the text functions
-            # read a slot (cheap), not the CASE that picks it (which they would evaluate again
-            # for every use of their argument).
-            choices: list[tuple[list[str], Callable[[str], str]]] = [
-                (sources, lambda v: v),
-                (texts, lambda v: leaf_text(v, "__msg", pattern)),
-            ]
-            for into, f in choices:
-                value = f(nested)
-                if dotted is not None:  # also a key with dots in it (§5.2.4): the first wins
-                    # Both present (rare): the document's top-level keys tell which comes
-                    # first. They are bound once, so that DuckDB cannot hoist a second parse of
-                    # every event out of the CASE.
-                    dotted_first = (
-                        f"list_transform([json_keys({JSON_DOC})], lambda _k: "
-                        f"list_position(_k, {_sql_text(key)}) < "
-                        f"list_position(_k, {_sql_text(key.split('.')[0])}))[1]"
-                    )
-                    value = (
-                        f"CASE WHEN owl_leaf({nested}) IS NULL THEN {f(dotted)} "
-                        f"WHEN owl_leaf({dotted}) IS NULL THEN {f(nested)} "
-                        f"WHEN {dotted_first} THEN {f(dotted)} ELSE {f(nested)} END"
-                    )
-                into.append(f"CASE WHEN {allowed} THEN {value} END")
+            pick = self._picker(name, key)
+            sources.append(pick(lambda v: v))
+            # The text is chosen among the slots' texts: a text function reading the CASE that
+            # picks a slot would evaluate it again for every use of its argument.
+            texts.append(pick(lambda v: leaf_text(v, "__msg", pattern)))
         for names, column in ((VPC_FIELDS, "__vpc"), (ROUTE53_FIELDS, "__r53")):
             if name in names:
                 self.vpc = self.vpc or column == "__vpc"
@@ -229,10 +206,32 @@ class Discovery:
                 sources.append(f"to_json({token})")
                 texts.append(token)
         if not sources:
-            return "CAST(NULL AS VARCHAR)", "text", None
-        self.scalars[name] = _first(sources)
-        self.texts[name] = _first(texts)
-        return self.texts[name], "text", self.scalars[name]
+            return "CAST(NULL AS VARCHAR)", "text", None, None
+        self.leaves[name] = (_first(texts), _first(sources), pattern)
+        return _first(texts), "text", _first(sources), pattern
+
+    def _picker(self, name: str, key: str) -> Callable[[Callable[[str], str]], str]:
+        """The JSON slot of `key` (or, for a dotted key, of `a.b` as nested path or as a key
+        with dots, §5.2.4: the first in the document), within the 200-field cap, rendered by
+        the function given."""
+        nested = self.slot(json_path(key))
+        allowed = f"__cap IS NULL OR list_contains(__cap, {_sql_text(name)})"
+        if "." not in key:
+            return lambda f: f"CASE WHEN {allowed} THEN {f(nested)} END"
+        dotted = self.slot('$."' + key + '"')
+        # Both present (rare): the document's top-level keys tell which comes first. They are
+        # bound once, so that DuckDB cannot hoist a second parse of every event out of the CASE.
+        dotted_first = (
+            f"list_transform([json_keys({JSON_DOC})], lambda _k: "
+            f"list_position(_k, {_sql_text(key)}) < "
+            f"list_position(_k, {_sql_text(key.split('.')[0])}))[1]"
+        )
+        return lambda f: (
+            f"CASE WHEN NOT ({allowed}) THEN NULL "
+            f"WHEN owl_leaf({nested}) IS NULL THEN {f(dotted)} "
+            f"WHEN owl_leaf({dotted}) IS NULL THEN {f(nested)} "
+            f"WHEN {dotted_first} THEN {f(dotted)} ELSE {f(nested)} END"
+        )
 
     def columns(self) -> list[str]:
         """Per-event columns the resolved fields read (added right after the source)."""
