@@ -137,9 +137,7 @@ def test_7_natural_sort_matches_reference(
     expected = sorted(values, key=functools.cmp_to_key(natural_cmp))
     # Equal numbers (`0`, `00`) tie: the spec leaves their order open and a query breaks the
     # tie by its next key, so only the order of their value is compared.
-    assert [_tie(v) for v in sql_order(con, values, descending=False)] == list(
-        map(_tie, expected)
-    )
+    assert [_tie(v) for v in sql_order(con, values, descending=False)] == list(map(_tie, expected))
     assert [_tie(v) for v in sql_order(con, values, descending=True)] == list(
         map(_tie, reversed(expected))
     )
