@@ -72,6 +72,7 @@ GENERIC = [
     Event("vpc", T0 + 11_000, VPC_LIKE),
     Event("r53", T0 + 12_000, ROUTE53),
     Event("json", T0 + 13_000, '{"price": 12.50, "big": 1E3, "s": "12.50", "xs": [0.10, 2]}'),
+    Event("json", T0 + 14_000, r'{"d\u0073t": "esc", "o": {"n\u0061me": "n"}}'),
 ]
 LAMBDA = [
     Event("2024/01/01/[$LATEST]abc", T0 + 1_000, "START RequestId: r1 Version: $LATEST"),
@@ -172,6 +173,14 @@ def test_5_2_1_nested_objects_and_array_indexes(logs: Any, generic: str) -> None
             "items.1.sku": "B",
             "tags.1": "y",
         }
+    ]
+
+
+def test_5_2_1_keys_written_with_escapes(logs: Any, generic: str) -> None:
+    # A key's text need not appear in the message: `\u0073` is `s`.
+    assert at(logs, generic, 14_000, "dst, o.name") == [{"dst": "esc", "o.name": "n"}]
+    assert rows(logs, generic, "filter ispresent(dst) | stats count(*) as n by dst") == [
+        {"dst": "esc", "n": "1"}
     ]
 
 

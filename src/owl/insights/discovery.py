@@ -155,11 +155,24 @@ def _number_at(name: str) -> str | None:
     return before
 
 
+def needles(key: str) -> list[str]:
+    """Texts that a JSON document holding flattened `key` contains, unless it escapes a
+    character of the key (and so holds a backslash): its last key and closing quote, as a
+    nested key or a key with dots (`a.b` is `b"` both ways; `items.0` is `items"` or
+    `items.0"`)."""
+    steps = key.split(".")
+    named = [s for s in steps[1:] if not s.isdigit()]
+    last = named[-1] if named else steps[0]
+    return list(dict.fromkeys([steps[-1] + '"', last + '"']))
+
+
 @dataclass
 class Discovery:
     """The discovered fields one query references, and the per-event work they need."""
 
     paths: list[str] = field(default_factory=list)
+    # Texts a document must contain to hold one of the paths (see `needles`).
+    needles: list[str] = field(default_factory=list)
     vpc: bool = False
     route53: bool = False
     # The names resolved so far: text, JSON value, pattern of a number's source text (SQL).
@@ -194,6 +207,7 @@ class Discovery:
             found = [n for n in numbers if n is not None]
             pattern = "(?:" + "|".join(found) + ")(-?[0-9][0-9.eE+-]*)" if found else None
             pick = self._picker(name, key)
+            self.needles += [n for n in needles(key) if n not in self.needles]
             sources.append(pick(lambda v: v))
             # The text is chosen among the slots' texts: a text function reading the CASE that
             # picks a slot would evaluate it again for every use of its argument.
@@ -238,8 +252,11 @@ class Discovery:
         cols = []
         if self.paths:
             listed = ", ".join("'" + p.replace("'", "''") + "'" for p in self.paths)
-            cols.append(f"TRY(json_extract({JSON_DOC}, [{listed}])) AS __j")
-            cols.append(f"{_CAP} AS __cap")
+            # Most events of a query hold none of its keys: a scan for them spares the parse.
+            held = " OR ".join(f"contains(__msg, {_sql_text(n)})" for n in [*self.needles, "\\"])
+            read = f"TRY(json_extract({JSON_DOC}, [{listed}]))"
+            cols.append(f"CASE WHEN {held} THEN {read} END AS __j")
+            cols.append(f"CASE WHEN {held} THEN {_CAP} END AS __cap")
         if self.vpc:
             cols.append(f"{VPC_TOKENS} AS __vpc")
         if self.route53:
