@@ -415,6 +415,17 @@ def test_6_7_1_limit_keeps_the_first_rows(logs: Any, g: str) -> None:
     assert malformed(logs, g, "limit any 5")[1] == "limit any"
 
 
+def test_6_7_1_limit_after_a_sort_keeps_ties_in_natural_order(logs: Any, g: str) -> None:
+    # host9 and host10 tie on n; the group key breaks the tie naturally (9 before 10).
+    query = "filter ispresent(host) | stats count(*) as n by host | sort n desc"
+    assert q(logs, g, query + " | limit 1") == [{"host": "host9", "n": "2"}]
+    assert q(logs, g, query + " | limit 2") == [
+        {"host": "host9", "n": "2"},
+        {"host": "host10", "n": "2"},
+    ]
+    assert [r["host"] for r in q(logs, g, query)] == ["host9", "host10", "host2"]
+
+
 def test_6_7_3_14_3_without_sort_rows_are_newest_first(logs: Any, g: str) -> None:
     assert q(logs, g, "limit 2 | fields @message") == [
         {"@message": MESSAGES[-1]},
