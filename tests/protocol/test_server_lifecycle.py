@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -283,3 +285,21 @@ def test_settings_come_from_owl_environment_variables(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
+
+
+def test_an_idle_keep_alive_connection_stays_open(owl_server: OwlServer) -> None:
+    # uvicorn's default closes it after 5 s idle, and a client that reuses its connection
+    # between batches (agents, SDK pools) then writes its next request into a closed socket.
+    conn = http.client.HTTPConnection("127.0.0.1", owl_server.port, timeout=10)
+    try:
+        conn.request("GET", "/health")
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200 and not response.will_close
+        first = conn.sock
+        time.sleep(6.5)
+        conn.request("GET", "/health")
+        assert conn.getresponse().status == 200
+        assert conn.sock is first  # the same socket, not a new connection
+    finally:
+        conn.close()

@@ -14,6 +14,8 @@ import typer
 from owl.config import DEFAULT_DATA_DIR, DEFAULT_DEV_ACCOUNT, DEFAULT_HOST, DEFAULT_PORT, Settings
 from owl.errors import DataDirLockedError
 
+KEEP_ALIVE_S = 60  # an idle keep-alive connection stays open this long
+
 
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind.", envvar="OWL_HOST")] = DEFAULT_HOST,
@@ -113,6 +115,9 @@ def serve(
         access_log=False,
         lifespan="off",
         server_header=False,
+        # uvicorn closes an idle connection after 5 s: a client that keeps one between
+        # batches or polls (agents, SDK pools) writes its next request into a closed socket.
+        timeout_keep_alive=KEEP_ALIVE_S,
     )
     log.info(
         "Listening host=%s port=%d data_dir=%s dev=%s",
