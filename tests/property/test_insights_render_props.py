@@ -171,6 +171,9 @@ def test_6_8_2_glob_worked_example(con: duckdb.DuckDBPyConnection) -> None:
     assert _captures(con, "a=* b=*;", "x a=1 b=2; c=3;") == ["1", "2"]
     assert _captures(con, "id=*", "no match here") is None
     assert _captures(con, "(*) .*", "f (x) .y.z") == ["x", "y.z"]
+    # characters outside ASCII that are not letters or digits are literal too
+    assert _captures(con, "😀*。*", "a😀x。e\u0301") == ["x", "e\u0301"]
+    assert _captures(con, "\u0301*", "e\u0301z") == ["z"]
 
 
 @settings(max_examples=100, deadline=None)

@@ -131,7 +131,10 @@ def glob_regex(glob: str) -> str:
     parts = glob.split("*")
     out = ["(?s)"]
     for i, part in enumerate(parts):
-        out.append("".join("\\" + c if not c.isalnum() and c != " " else c for c in part))
+        # RE2 refuses an escaped character outside ASCII (`\\😀`) and takes it as it is
+        out.append(
+            "".join("\\" + c if c.isascii() and not c.isalnum() and c != " " else c for c in part)
+        )
         if i < len(parts) - 1:
             out.append("(.*)" if i == len(parts) - 2 and parts[-1] == "" else "(.*?)")
     return "".join(out)
