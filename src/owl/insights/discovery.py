@@ -155,7 +155,7 @@ def _number_at(name: str) -> str | None:
     return before
 
 
-def needles(key: str) -> list[str]:
+def key_texts(key: str) -> list[str]:
     """Texts that a JSON document holding flattened `key` contains, unless it escapes a
     character of the key (and so holds a backslash): its last key and closing quote, as a
     nested key or a key with dots (`a.b` is `b"` both ways; `items.0` is `items"` or
@@ -171,7 +171,7 @@ class Discovery:
     """The discovered fields one query references, and the per-event work they need."""
 
     paths: list[str] = field(default_factory=list)
-    # Texts a document must contain to hold one of the paths (see `needles`).
+    # Texts a document must contain to hold one of the paths (see `key_texts`).
     needles: list[str] = field(default_factory=list)
     vpc: bool = False
     route53: bool = False
@@ -207,7 +207,7 @@ class Discovery:
             found = [n for n in numbers if n is not None]
             pattern = "(?:" + "|".join(found) + ")(-?[0-9][0-9.eE+-]*)" if found else None
             pick = self._picker(name, key)
-            self.needles += [n for n in needles(key) if n not in self.needles]
+            self.needles += [n for n in key_texts(key) if n not in self.needles]
             sources.append(pick(lambda v: v))
             # The text is chosen among the slots' texts: a text function reading the CASE that
             # picks a slot would evaluate it again for every use of its argument.
